@@ -1,0 +1,296 @@
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	struct om_http_server *srv;
+	size_t len;
+	int closing, writing, keep_alive;
+	char req[OM_HTTP_MAX_REQUEST];
+};
+
+struct wreq {
+	uv_write_t w;
+	struct conn *c;
+	char *head;
+	struct om_buf body;
+};
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Error";
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct conn *c = h->data;
+
+	/* both handles point at c; free after the second one closes */
+	if (++c->closing == 3) {
+		c->srv->nconns--;
+		free(c);
+	}
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	uv_close((uv_handle_t *)&c->tcp, on_closed);
+	uv_close((uv_handle_t *)&c->timer, on_closed);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	conn_close(t->data);
+}
+
+static void process(struct conn *c);
+
+static void on_written(uv_write_t *w, int status)
+{
+	struct wreq *wr = (struct wreq *)w;
+	struct conn *c = wr->c;
+
+	free(wr->head);
+	om_buf_free(&wr->body);
+	free(wr);
+	c->writing = 0;
+	if (status < 0 || !c->keep_alive) {
+		conn_close(c);
+		return;
+	}
+	uv_timer_start(&c->timer, on_timeout, OM_HTTP_TIMEOUT_MS, 0);
+	process(c); /* a pipelined request may already be buffered */
+}
+
+static void respond(struct conn *c, int head_only, struct om_http_resp *r)
+{
+	struct wreq *wr = calloc(1, sizeof *wr);
+	uv_buf_t bufs[2];
+	int n;
+
+	if (!wr || r->body.oom) {
+		free(wr);
+		om_buf_free(&r->body);
+		conn_close(c);
+		return;
+	}
+	wr->c = c;
+	wr->body = r->body;
+	n = asprintf(&wr->head,
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		     "%s%s%s"
+		     "X-Content-Type-Options: nosniff\r\nConnection: %s\r\n\r\n",
+		     r->status, reason(r->status),
+		     r->content_type ? r->content_type : "text/plain; charset=utf-8",
+		     r->body.len, r->allow ? "Allow: " : "", r->allow ? r->allow : "",
+		     r->allow ? "\r\n" : "", c->keep_alive ? "keep-alive" : "close");
+	if (n < 0) {
+		om_buf_free(&wr->body);
+		free(wr);
+		conn_close(c);
+		return;
+	}
+	bufs[0] = uv_buf_init(wr->head, (unsigned)n);
+	bufs[1] = uv_buf_init(wr->body.p ? wr->body.p : "", head_only ? 0 : (unsigned)wr->body.len);
+	c->writing = 1;
+	uv_timer_stop(&c->timer);
+	if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, 2, on_written) < 0) {
+		c->writing = 0;
+		free(wr->head);
+		om_buf_free(&wr->body);
+		free(wr);
+		conn_close(c);
+	}
+}
+
+static void error_resp(struct conn *c, int status)
+{
+	struct om_http_resp r = { .status = status };
+
+	c->keep_alive = 0;
+	om_buf_printf(&r.body, "%d %s\n", status, reason(status));
+	respond(c, 0, &r);
+}
+
+static void process(struct conn *c)
+{
+	struct om_http_req req;
+	struct om_http_resp r = { .status = 200 };
+	long n;
+
+	if (c->closing || c->writing || c->len == 0)
+		return;
+	n = om_http_parse(c->req, c->len, &req);
+	if (n == 0) {
+		if (c->len >= sizeof c->req)
+			error_resp(c, 431);
+		return;
+	}
+	if (n < 0 || req.has_body) {
+		error_resp(c, 400);
+		return;
+	}
+	c->keep_alive = req.keep_alive;
+	c->srv->handler(&req, &r, c->srv->arg);
+	memmove(c->req, c->req + n, c->len - (size_t)n);
+	c->len -= (size_t)n;
+	respond(c, req.method == OM_M_HEAD, &r);
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct conn *c = h->data;
+
+	(void)hint;
+	*buf = uv_buf_init(c->req + c->len, (unsigned)(sizeof c->req - c->len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct conn *c = s->data;
+
+	(void)buf;
+	if (n < 0) {
+		conn_close(c);
+		return;
+	}
+	c->len += (size_t)n;
+	if (c->len >= sizeof c->req)
+		uv_read_stop(s); /* process() answers 431 if no request fits */
+	process(c);
+}
+
+static void on_connection(uv_stream_t *l, int status)
+{
+	struct om_http_server *s = l->data;
+	struct conn *c;
+
+	if (status < 0)
+		return;
+	c = calloc(1, sizeof *c);
+	if (!c || s->nconns >= OM_HTTP_MAX_CONNS) {
+		/* accept and drop: leaving it queued would keep it waiting */
+		uv_tcp_t *tmp = malloc(sizeof *tmp);
+
+		free(c);
+		if (tmp && uv_tcp_init(s->loop, tmp) == 0) {
+			if (uv_accept(l, (uv_stream_t *)tmp) == 0)
+				uv_tcp_close_reset(tmp, (uv_close_cb)free);
+			else
+				uv_close((uv_handle_t *)tmp, (uv_close_cb)free);
+		} else {
+			free(tmp);
+		}
+		return;
+	}
+	c->srv = s;
+	s->nconns++;
+	uv_tcp_init(s->loop, &c->tcp);
+	uv_timer_init(s->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->closing = 0;
+	if (uv_accept(l, (uv_stream_t *)&c->tcp) < 0) {
+		conn_close(c);
+		return;
+	}
+	c->closing = 0;
+	uv_tcp_nodelay(&c->tcp, 1);
+	uv_timer_start(&c->timer, on_timeout, OM_HTTP_TIMEOUT_MS, 0);
+	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+int om_http_parse_addr(const char *addr, struct sockaddr_storage *ss)
+{
+	char host[64];
+	const char *colon, *h = addr;
+	size_t hl;
+	char *end;
+	long port;
+
+	if (addr[0] == '[') {
+		const char *rb = strchr(addr, ']');
+
+		if (!rb || rb[1] != ':')
+			return UV_EINVAL;
+		h = addr + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon)
+			return UV_EINVAL;
+		hl = (size_t)(colon - addr);
+	}
+	if (hl == 0 || hl >= sizeof host)
+		return UV_EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end || colon[1] == '\0' || port < 0 || port > 65535)
+		return UV_EINVAL;
+	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) == 0)
+		return 0;
+	return uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)ss);
+}
+
+void om_http_init(struct om_http_server *s, uv_loop_t *loop,
+		  om_http_handler handler, void *arg)
+{
+	memset(s, 0, sizeof *s);
+	s->loop = loop;
+	s->handler = handler;
+	s->arg = arg;
+}
+
+int om_http_listen(struct om_http_server *s, const char *addr)
+{
+	struct sockaddr_storage ss;
+	uv_tcp_t *t;
+	int rc;
+
+	if (s->nlisteners >= (int)(sizeof s->listeners / sizeof s->listeners[0]))
+		return UV_ENOBUFS;
+	rc = om_http_parse_addr(addr, &ss);
+	if (rc < 0)
+		return rc;
+	t = &s->listeners[s->nlisteners];
+	uv_tcp_init(s->loop, t);
+	t->data = s;
+	rc = uv_tcp_bind(t, (struct sockaddr *)&ss,
+			 ss.ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)t, 128, on_connection);
+	if (rc < 0) {
+		uv_close((uv_handle_t *)t, 0);
+		return rc;
+	}
+	s->nlisteners++;
+	return 0;
+}
+
+void om_http_close(struct om_http_server *s)
+{
+	int i;
+
+	for (i = 0; i < s->nlisteners; i++)
+		uv_close((uv_handle_t *)&s->listeners[i], 0);
+	s->nlisteners = 0;
+}

@@ -1,0 +1,157 @@
+/* Attach at start-up, re-attach in fork children, and read configuration.
+ *
+ * Nothing here may take the program down: any failure disables the shim
+ * for this process with one line on stderr, and every wrapper then simply
+ * passes calls through. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "counters.h"
+#include "real.h"
+#include "shim.h"
+
+int om_state;
+struct om_config om_cfg;
+struct om_seg om_seg = { .fd = -1 };
+
+#define DEFAULT_SEGMENT "/onionmeter"
+#define DEFAULT_PROXIES "127.0.0.1:9050,127.0.0.1:9150,[::1]:9050"
+
+void om_counters_init(void);
+
+void om_say(const char *a, const char *b, const char *c)
+{
+	const char *parts[4] = { "onionmeter: ", a, b, c };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (parts[i])
+			OM_REAL(write)(2, parts[i], strlen(parts[i]));
+	OM_REAL(write)(2, "\n", 1);
+}
+
+/* Setuid programs must not take orders from an untrusted environment. */
+static const char *env(const char *name)
+{
+	return getauxval(AT_SECURE) ? 0 : getenv(name);
+}
+
+static unsigned long env_num(const char *name, int base, unsigned long dflt,
+			     unsigned long max)
+{
+	const char *s = env(name);
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return dflt;
+	errno = 0;
+	v = strtoul(s, &end, base);
+	if (errno || *end || v == 0 || v > max) {
+		om_say("ignoring invalid ", name, ", using the default");
+		return dflt;
+	}
+	return v;
+}
+
+static void read_config(void)
+{
+	const char *s, *bad;
+	int n;
+
+	s = env("ONIONMETER_PROXIES");
+	n = om_parse_proxies(s ? s : DEFAULT_PROXIES, om_cfg.proxies,
+			     OM_MAX_PROXIES, &bad);
+	if (n < 0) {
+		om_say("ONIONMETER_PROXIES: cannot parse entry \"", bad,
+		       "\" (want ADDR:PORT or [ADDR6]:PORT); using defaults");
+		n = om_parse_proxies(DEFAULT_PROXIES, om_cfg.proxies,
+				     OM_MAX_PROXIES, &bad);
+	}
+	om_cfg.nproxies = n;
+	s = env("ONIONMETER_LOCAL_NETS");
+	n = om_parse_nets(s, om_cfg.nets, OM_MAX_NETS, &bad);
+	if (n < 0) {
+		om_say("ONIONMETER_LOCAL_NETS: cannot parse entry \"", bad,
+		       "\" (want ADDR/PREFIX); ignoring the list");
+		n = 0;
+	}
+	om_cfg.nnets = n;
+}
+
+static void attach(void)
+{
+	const char *name = env("ONIONMETER_SEGMENT"), *why = 0;
+	char path[PATH_MAX];
+	mode_t mode = (mode_t)env_num("ONIONMETER_SEGMENT_MODE", 8, 0600, 0666);
+	uint32_t nslots = (uint32_t)env_num("ONIONMETER_SLOTS", 10,
+					    OM_SLOTS_DEFAULT, OM_SLOTS_MAX);
+
+	if (!name || !*name)
+		name = DEFAULT_SEGMENT;
+	if (om_seg_path(name, path, sizeof path) < 0) {
+		om_say("disabled: ONIONMETER_SEGMENT must be /NAME or an "
+		       "absolute file path, got: ", name, 0);
+		goto off;
+	}
+	if (om_seg_open(&om_seg, path, mode, nslots, &why) < 0) {
+		om_say("disabled for this process: ", why, path[0] ? path : 0);
+		goto off;
+	}
+	if (om_seg_claim(&om_seg, &why) < 0) {
+		om_say("disabled for this process: ", why, 0);
+		om_seg_detach(&om_seg);
+		goto off;
+	}
+	__atomic_store_n(&om_state, OM_ST_READY, __ATOMIC_RELEASE);
+	return;
+off:
+	__atomic_store_n(&om_state, OM_ST_OFF, __ATOMIC_RELEASE);
+}
+
+static void atfork_child(void)
+{
+	const char *why;
+
+	om_blk_forget();
+	if (__atomic_load_n(&om_state, __ATOMIC_ACQUIRE) != OM_ST_READY)
+		return;
+	if (om_seg_reclaim_in_child(&om_seg, &why) < 0) {
+		om_say("disabled in forked child: ", why, 0);
+		__atomic_store_n(&om_state, OM_ST_OFF, __ATOMIC_RELEASE);
+		return;
+	}
+	/* The child holds copies of the parent's open sockets. */
+	{
+		struct om_block *b = om_blk();
+		int c;
+
+		for (c = 0; b && c < OM_NCLASS; c++)
+			om_add(&b->opened[c], __atomic_load_n(&om_open_now[c],
+							      __ATOMIC_RELAXED));
+	}
+}
+
+void om_init(void)
+{
+	int expect = OM_ST_UNINIT, err = errno;
+
+	if (!__atomic_compare_exchange_n(&om_state, &expect, OM_ST_INITING, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return; /* someone else is at it; their calls go uncounted */
+	om_real_resolve_all();
+	om_counters_init();
+	read_config();
+	pthread_atfork(0, 0, atfork_child);
+	attach();
+	errno = err;
+}
+
+__attribute__((constructor)) static void om_constructor(void)
+{
+	om_init();
+}

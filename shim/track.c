@@ -1,0 +1,337 @@
+#include "track.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "real.h"
+#include "shim.h"
+
+uint64_t om_open_now[4];
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int trylock(struct om_fd *e)
+{
+	return __atomic_exchange_n(&e->busy, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+static void unlock(struct om_fd *e)
+{
+	__atomic_store_n(&e->busy, 0, __ATOMIC_RELEASE);
+}
+
+static unsigned errno_outcome(int err)
+{
+	switch (err) {
+	case ECONNREFUSED: return OM_OUT_REFUSED;
+	case ETIMEDOUT: return OM_OUT_TIMEOUT;
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case ENETDOWN:
+	case EHOSTDOWN: return OM_OUT_UNREACHABLE;
+	case EACCES:
+	case EPERM: return OM_OUT_DENIED;
+	}
+	return OM_OUT_ERROR;
+}
+
+/* errno values from connect() that mean no dial happened at all */
+static int not_a_dial(int err)
+{
+	return err == EBADF || err == ENOTSOCK || err == EINVAL ||
+	       err == EAFNOSUPPORT || err == EFAULT || err == EPROTOTYPE;
+}
+
+/* errno values on I/O that report a failed non-blocking connect */
+static int connect_failed(int err)
+{
+	return err == ECONNREFUSED || err == ETIMEDOUT || err == ENETUNREACH ||
+	       err == EHOSTUNREACH || err == ENETDOWN || err == EHOSTDOWN;
+}
+
+static void set_hot(struct om_fd *e, uint8_t h)
+{
+	__atomic_store_n(&e->hot, h, __ATOMIC_RELEASE);
+}
+
+/* The class is final: credit the bytes that waited for it. */
+static void decide(struct om_fd *e, struct om_block *b, unsigned cls)
+{
+	int d;
+
+	e->cls = (uint8_t)cls;
+	e->flags |= OM_FDF_DECIDED;
+	for (d = 0; d < OM_NDIR; d++) {
+		if (e->pend[d] && b)
+			om_add(&b->bytes[cls][d], e->pend[d]);
+		e->pend[d] = 0;
+	}
+}
+
+static void count_bytes(struct om_fd *e, struct om_block *b, int dir, ssize_t r)
+{
+	if (r <= 0)
+		return;
+	if (e->flags & OM_FDF_DECIDED) {
+		if (b)
+			om_add(&b->bytes[e->cls][dir], (uint64_t)r);
+	} else {
+		e->pend[dir] += (uint64_t)r;
+	}
+}
+
+/* The dial ended.  From here on the fast path handles the socket. */
+static void finish(struct om_fd *e, struct om_block *b, unsigned outcome,
+		   uint64_t end_ns)
+{
+	if (!(e->flags & OM_FDF_DECIDED))
+		decide(e, b, e->cls);
+	if (b)
+		om_count_dial(b, e->cls, outcome, end_ns - e->t0);
+	if (outcome == OM_OUT_SUCCESS) {
+		if (b)
+			om_add(&b->opened[e->cls], 1);
+		__atomic_fetch_add(&om_open_now[e->cls], 1, __ATOMIC_RELAXED);
+		e->flags |= OM_FDF_OPEN;
+	}
+	e->dial = OM_DIAL_DONE;
+	set_hot(e, (uint8_t)(e->cls + 1));
+}
+
+/* A plain (non-proxy) connection: the dial succeeded when TCP came up. */
+static void finish_plain(struct om_fd *e, struct om_block *b)
+{
+	if (e->flags & OM_FDF_PROXY_EP) {
+		/* a configured proxy that is not spoken to as one */
+		finish(e, b, OM_OUT_PROXY_ERROR, mono_ns());
+		return;
+	}
+	finish(e, b, OM_OUT_SUCCESS, e->t_up);
+}
+
+static void tcp_up(struct om_fd *e)
+{
+	e->t_up = mono_ns();
+	e->dial = OM_DIAL_UP;
+}
+
+static void dial_failed(struct om_fd *e, struct om_block *b, int err)
+{
+	if (e->flags & OM_FDF_PROXY_EP) {
+		e->cls = OM_CLASS_PROXIED;
+		if (b)
+			om_add(&b->proxy_unreachable, 1);
+	}
+	decide(e, b, e->cls);
+	if (b)
+		om_count_dial(b, e->cls, errno_outcome(err), mono_ns() - e->t0);
+	/* the socket is dead; a later connect() on it starts afresh */
+	set_hot(e, OM_HOT_NONE);
+	e->dial = OM_DIAL_NONE;
+}
+
+struct om_fd *om_connect_pre(int fd, const struct sockaddr *sa, socklen_t len,
+			     int *fresh)
+{
+	enum om_dest d = om_classify(sa, len);
+	struct om_fd *e;
+	int type = 0;
+	socklen_t tl = sizeof type;
+
+	*fresh = 0;
+	if (d == OM_DEST_NONE) {
+		om_forget_fd(fd); /* unix socket or AF_UNSPEC disconnect */
+		return 0;
+	}
+	e = om_fd_get(fd);
+	if (!e)
+		return 0;
+	if (e->dial == OM_DIAL_CONNECTING)
+		return e; /* polling a non-blocking connect */
+	if ((e->flags & OM_FDF_TCP) && e->hot != OM_HOT_NONE)
+		return 0; /* connected TCP: the kernel says EISCONN */
+	if (OM_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
+	    (type != SOCK_STREAM && type != SOCK_DGRAM))
+		return 0;
+	om_forget_fd(fd); /* UDP re-connect: settle the old destination */
+	memset(e, 0, sizeof *e);
+	e->cls = d == OM_DEST_LOCAL ? OM_CLASS_LOCAL
+	       : d == OM_DEST_DIRECT ? OM_CLASS_DIRECT : OM_CLASS_PROXIED;
+	if (type == SOCK_STREAM) {
+		e->flags = OM_FDF_TCP | (d == OM_DEST_PROXY ? OM_FDF_PROXY_EP : 0);
+		e->dial = OM_DIAL_CONNECTING;
+		e->t0 = mono_ns();
+		set_hot(e, OM_HOT_SLOW);
+	} else {
+		/* UDP has no dial; a proxy endpoint over UDP is just local */
+		if (d == OM_DEST_PROXY)
+			e->cls = OM_CLASS_LOCAL;
+		e->flags = OM_FDF_DECIDED;
+	}
+	*fresh = 1;
+	return e;
+}
+
+void om_connect_post(struct om_fd *e, int fresh, int rc, int err)
+{
+	struct om_block *b;
+
+	if (!(e->flags & OM_FDF_TCP)) {
+		if (rc == 0)
+			set_hot(e, (uint8_t)(e->cls + 1));
+		return;
+	}
+	if (e->dial != OM_DIAL_CONNECTING)
+		return;
+	if (rc == 0 || err == EISCONN) {
+		tcp_up(e);
+		return;
+	}
+	if (err == EINPROGRESS || err == EINTR || err == EALREADY ||
+	    err == EAGAIN)
+		return;
+	if (fresh && not_a_dial(err)) {
+		set_hot(e, OM_HOT_NONE);
+		e->dial = OM_DIAL_NONE;
+		return;
+	}
+	b = om_blk();
+	dial_failed(e, b, err);
+}
+
+void om_sockopt_error(struct om_fd *e, int fd, int soerr)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+
+	if (e->dial != OM_DIAL_CONNECTING || !trylock(e))
+		return;
+	if (soerr != 0)
+		dial_failed(e, om_blk(), soerr);
+	else if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		tcp_up(e); /* SO_ERROR is also 0 while still in progress */
+	unlock(e);
+}
+
+/* Bytes the program wrote while the class is undecided. */
+static void sniff_egress(struct om_fd *e, struct om_block *b, const void *buf,
+			 ssize_t r)
+{
+	size_t used;
+	int rc;
+
+	if (e->flags & OM_FDF_REQ_DONE) {
+		count_bytes(e, b, OM_EGRESS, r);
+		return;
+	}
+	rc = om_req_feed(&e->req, buf, (size_t)r, &used);
+	e->rep.proto = e->req.proto;
+	if (rc == OM_SNIFF_MORE) {
+		count_bytes(e, b, OM_EGRESS, r);
+	} else if (rc == OM_SNIFF_DONE) {
+		decide(e, b, e->req.onion ? OM_CLASS_ONION : OM_CLASS_PROXIED);
+		count_bytes(e, b, OM_EGRESS, r);
+		e->flags |= OM_FDF_REQ_DONE;
+	} else {
+		count_bytes(e, b, OM_EGRESS, r);
+		finish_plain(e, b);
+	}
+}
+
+/* Bytes the program read while the dial is open. */
+static void sniff_ingress(struct om_fd *e, struct om_block *b, const void *buf,
+			  ssize_t r)
+{
+	count_bytes(e, b, OM_INGRESS, r);
+	if (e->rep.proto == OM_PROTO_NONE) {
+		/* the peer spoke first: no proxy protocol works that way */
+		if (!(e->flags & OM_FDF_PROXY_EP))
+			finish_plain(e, b);
+		return;
+	}
+	if (om_rep_feed(&e->rep, buf, (size_t)r) == OM_SNIFF_DONE) {
+		if (!(e->flags & OM_FDF_DECIDED))
+			decide(e, b, OM_CLASS_PROXIED); /* refused before the request */
+		finish(e, b, e->rep.outcome, mono_ns());
+	}
+}
+
+void om_io_slow(struct om_fd *e, int dir, const void *buf, ssize_t r, int err)
+{
+	struct om_block *b = om_blk();
+
+	if (!trylock(e)) {
+		/* another thread or our own interrupted frame is mid-update:
+		 * count under the current class rather than wait */
+		if (r > 0 && b)
+			om_add(&b->bytes[e->cls][dir], (uint64_t)r);
+		return;
+	}
+	if (e->dial == OM_DIAL_CONNECTING) {
+		if (r > 0 || (r == 0 && dir == OM_INGRESS)) {
+			tcp_up(e);
+		} else if (r < 0 && connect_failed(err)) {
+			dial_failed(e, b, err);
+			goto out;
+		} else {
+			goto out;
+		}
+	}
+	if (e->dial != OM_DIAL_UP) {
+		count_bytes(e, b, dir, r);
+		goto out;
+	}
+	if (r > 0) {
+		if (dir == OM_EGRESS)
+			sniff_egress(e, b, buf, r);
+		else
+			sniff_ingress(e, b, buf, r);
+	} else if (r == 0 && dir == OM_INGRESS) {
+		/* EOF mid-handshake */
+		if (e->req.proto != OM_PROTO_NONE || (e->flags & OM_FDF_PROXY_EP))
+			finish(e, b, OM_OUT_PROXY_ERROR, mono_ns());
+		else
+			finish_plain(e, b);
+	}
+out:
+	unlock(e);
+}
+
+void om_forget_fd(int fd)
+{
+	struct om_fd *e = om_fd_peek(fd);
+	struct om_block *b;
+	int err;
+
+	if (!e || e->hot == OM_HOT_NONE)
+		return;
+	err = errno;
+	b = om_blk();
+	if (e->dial == OM_DIAL_CONNECTING) {
+		finish(e, b, OM_OUT_ABORTED, mono_ns());
+	} else if (e->dial == OM_DIAL_UP) {
+		if (e->req.proto == OM_PROTO_NONE && !(e->flags & OM_FDF_PROXY_EP))
+			finish_plain(e, b); /* connected, never used */
+		else
+			finish(e, b, OM_OUT_ABORTED, mono_ns());
+	}
+	if (!(e->flags & OM_FDF_DECIDED))
+		decide(e, b, e->cls);
+	if (e->flags & OM_FDF_OPEN) {
+		if (b)
+			om_add(&b->closed[e->cls], 1);
+		__atomic_fetch_sub(&om_open_now[e->cls], 1, __ATOMIC_RELAXED);
+	}
+	set_hot(e, OM_HOT_NONE);
+	e->flags = 0;
+	e->dial = OM_DIAL_NONE;
+	errno = err;
+}

@@ -1,0 +1,81 @@
+# Helpers for the shell integration tests.  Source after setting -eu.
+# Exit status 77 tells meson the test was skipped.
+
+om_skip() { echo "SKIP: $*"; exit 77; }
+om_fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Re-run the calling script inside a private network + mount namespace:
+# loopback up, a "clearnet" test host 198.18.0.1 on lo.  Nothing outside
+# the namespace is reachable from it.
+om_enter_netns() {
+	if [ "${OM_IN_NETNS:-}" = 1 ]; then
+		ip link set lo up
+		ip addr add 198.18.0.1/32 dev lo
+		ip -6 addr add 2001:db8::1/128 dev lo 2>/dev/null || true
+		return 0
+	fi
+	local how
+	if [ "$(id -u)" = 0 ] && unshare -n -m true 2>/dev/null; then
+		how="unshare -n -m"
+	elif unshare -r -n -m true 2>/dev/null; then
+		how="unshare -r -n -m"
+	else
+		om_skip "cannot create a network namespace (need root or unprivileged user namespaces)"
+	fi
+	OM_IN_NETNS=1 exec $how -- bash "$0" "$@"
+}
+
+# Give a name to an address inside our mount namespace only.
+om_hosts() {
+	local f
+	f=$(mktemp "$OM_TMP/hosts.XXXXXX")
+	{ echo "127.0.0.1 localhost"; echo "::1 localhost"; printf '%s\n' "$@"; } >"$f"
+	chmod 644 "$f"
+	mount --bind "$f" /etc/hosts
+}
+
+om_tmpdir() {
+	OM_TMP=$(mktemp -d "${TMPDIR:-/tmp}/om-test.XXXXXX")
+	OM_PIDS=""
+	trap om_cleanup EXIT
+}
+
+om_cleanup() {
+	local p
+	for p in $OM_PIDS; do kill "$p" 2>/dev/null || true; done
+	for p in $OM_PIDS; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$OM_TMP"
+}
+
+om_bg() { "$@" & OM_PIDS="$OM_PIDS $!"; }
+
+# Wait until HOST PORT accepts TCP connections (bounded).
+om_wait_port() {
+	local i
+	for i in $(seq 1 100); do
+		if python3 - "$1" "$2" <<'PY' 2>/dev/null; then return 0; fi
+import socket, sys
+socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()
+PY
+		sleep 0.1
+	done
+	om_fail "nothing listening on $1:$2"
+}
+
+# One scrape of segment $1, Prometheus text.
+om_scrape() { LD_PRELOAD= "$OM_EXPORTER" --once --segment "$1"; }
+
+# Value of one sample, e.g. om_metric SEG 'onionmeter_dials_total{class="onion",outcome="success"}'
+om_metric() {
+	local v
+	v=$(om_scrape "$1" | awk -v k="$2" '$1 == k { print $2 }')
+	[ -n "$v" ] || om_fail "no sample $2 in segment $1"
+	echo "$v"
+}
+
+om_expect() { # SEG SAMPLE EXPECTED
+	local v
+	v=$(om_metric "$1" "$2")
+	[ "$v" = "$3" ] || om_fail "$2 = $v, expected $3"
+	echo "ok: $2 = $v"
+}

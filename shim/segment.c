@@ -192,13 +192,14 @@ int om_seg_claim(struct om_seg *s, const char **why)
 {
 	struct om_header *h = s->hdr;
 	struct om_slot *slots = (struct om_slot *)((char *)h + h->slots_off);
-	uint32_t n = h->nslots, start = (uint32_t)getpid() % n, k, i, b, c;
+	uint32_t n = h->nslots, i, b, c;
 
-	for (k = 0; k < n; k++) {
-		i = (start + k) % n;
+	/* Lowest free slot first: dead processes' slots are reused before
+	 * fresh ones, so the slots in use (and the scrape) stay as few as the
+	 * most processes ever alive at once. */
+	for (i = 0; i < n; i++)
 		if (om_seg_lock(s->fd, om_claim_lock_off(i)) == 0)
 			goto claimed;
-	}
 	__atomic_fetch_add(&h->attach_failures, 1, __ATOMIC_RELAXED);
 	*why = "no free slot in segment (all claimed by live processes)";
 	return -1;

@@ -5,6 +5,7 @@
  * passes calls through. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -23,15 +24,29 @@ struct om_seg om_seg = { .fd = -1 };
 
 void om_counters_init(void);
 
-void om_say(const char *a, const char *b, const char *c)
+static void append(char *line, size_t max, size_t *n, const char *p)
 {
-	const char *parts[4] = { "onionmeter: ", a, b, c };
-	int i;
+	size_t k = strnlen(p, max - *n);
 
-	for (i = 0; i < 4; i++)
-		if (parts[i])
-			OM_REAL(write)(2, parts[i], strlen(parts[i]));
-	OM_REAL(write)(2, "\n", 1);
+	memcpy(line + *n, p, k);
+	*n += k;
+}
+
+void om_say(const char *first, ...)
+{
+	char line[512];
+	size_t n = 0;
+	const char *p;
+	va_list ap;
+
+	append(line, sizeof line - 1, &n, "onionmeter: ");
+	va_start(ap, first);
+	for (p = first; p; p = va_arg(ap, const char *))
+		append(line, sizeof line - 1, &n, p);
+	va_end(ap);
+	line[n++] = '\n';
+	/* one write(), so lines from concurrent processes do not interleave */
+	OM_REAL(write)(2, line, n);
 }
 
 /* Setuid programs must not take orders from an untrusted environment. */
@@ -52,7 +67,7 @@ static unsigned long env_num(const char *name, int base, unsigned long dflt,
 	errno = 0;
 	v = strtoul(s, &end, base);
 	if (errno || *end || v == 0 || v > max) {
-		om_say("ignoring invalid ", name, ", using the default");
+		om_say("ignoring invalid ", name, ", using the default", (char *)0);
 		return dflt;
 	}
 	return v;
@@ -68,7 +83,7 @@ static void read_config(void)
 			     OM_MAX_PROXIES, &bad);
 	if (n < 0) {
 		om_say("ONIONMETER_PROXIES: cannot parse entry \"", bad,
-		       "\" (want ADDR:PORT or [ADDR6]:PORT); using defaults");
+		       "\" (want ADDR:PORT or [ADDR6]:PORT); using defaults", (char *)0);
 		n = om_parse_proxies(DEFAULT_PROXIES, om_cfg.proxies,
 				     OM_MAX_PROXIES, &bad);
 	}
@@ -77,7 +92,7 @@ static void read_config(void)
 	n = om_parse_nets(s, om_cfg.nets, OM_MAX_NETS, &bad);
 	if (n < 0) {
 		om_say("ONIONMETER_LOCAL_NETS: cannot parse entry \"", bad,
-		       "\" (want ADDR/PREFIX); ignoring the list");
+		       "\" (want ADDR/PREFIX); ignoring the list", (char *)0);
 		n = 0;
 	}
 	om_cfg.nnets = n;
@@ -94,16 +109,18 @@ static void attach(void)
 	if (!name || !*name)
 		name = DEFAULT_SEGMENT;
 	if (om_seg_path(name, path, sizeof path) < 0) {
-		om_say("disabled: ONIONMETER_SEGMENT must be /NAME or an "
-		       "absolute file path, got: ", name, 0);
+		om_say("disabled for this process: ONIONMETER_SEGMENT must be "
+		       "/NAME or an absolute file path, got: ", name, (char *)0);
 		goto off;
 	}
 	if (om_seg_open(&om_seg, path, mode, nslots, &why) < 0) {
-		om_say("disabled for this process: ", why, path[0] ? path : 0);
+		om_say("disabled for this process: ", why, " (segment ", path, ")",
+		       (char *)0);
 		goto off;
 	}
 	if (om_seg_claim(&om_seg, &why) < 0) {
-		om_say("disabled for this process: ", why, 0);
+		om_say("disabled for this process: ", why, " (segment ", path, ")",
+		       (char *)0);
 		om_seg_detach(&om_seg);
 		goto off;
 	}
@@ -121,7 +138,7 @@ static void atfork_child(void)
 	if (__atomic_load_n(&om_state, __ATOMIC_ACQUIRE) != OM_ST_READY)
 		return;
 	if (om_seg_reclaim_in_child(&om_seg, &why) < 0) {
-		om_say("disabled in forked child: ", why, 0);
+		om_say("disabled in forked child: ", why, (char *)0);
 		__atomic_store_n(&om_state, OM_ST_OFF, __ATOMIC_RELEASE);
 		return;
 	}

@@ -45,8 +45,9 @@ static inline int om_ready(void)
 	return 0;
 }
 
-/* Write a one-line message to stderr without stdio or allocation. */
-void om_say(const char *a, const char *b, const char *c);
+/* Write "onionmeter: " and the NULL-terminated strings as one line to
+ * stderr, without stdio or allocation. */
+void om_say(const char *first, ...) __attribute__((sentinel));
 
 /* classify.c */
 enum om_dest { OM_DEST_NONE, OM_DEST_PROXY, OM_DEST_LOCAL, OM_DEST_DIRECT };

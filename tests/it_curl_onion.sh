@@ -14,7 +14,7 @@ om_hosts "198.18.0.1 $ONION"
 mkdir "$OM_TMP/www"
 head -c 262161 /dev/urandom >"$OM_TMP/www/blob" # odd size on purpose
 SIZE=262161
-om_bg python3 -m http.server --bind 0.0.0.0 --directory "$OM_TMP/www" 8080 >/dev/null 2>&1
+om_bg "$PY" -m http.server --bind 0.0.0.0 --directory "$OM_TMP/www" 8080 >/dev/null 2>&1
 om_bg microsocks -i 127.0.0.1 -p 1080 >/dev/null 2>&1
 om_wait_port 198.18.0.1 8080
 om_wait_port 127.0.0.1 1080

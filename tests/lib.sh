@@ -1,6 +1,11 @@
 # Helpers for the shell integration tests.  Source after setting -eu.
 # Exit status 77 tells meson the test was skipped.
 
+# The real interpreter: a pyenv-style "python3" shim is a shell script that
+# would put several processes under the preload.
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+
 om_skip() { echo "SKIP: $*"; exit 77; }
 om_fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -53,7 +58,7 @@ om_bg() { "$@" & OM_PIDS="$OM_PIDS $!"; }
 om_wait_port() {
 	local i
 	for i in $(seq 1 100); do
-		if python3 - "$1" "$2" <<'PY' 2>/dev/null; then return 0; fi
+		if "$PY" - "$1" "$2" <<'PY' 2>/dev/null; then return 0; fi
 import socket, sys
 socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()
 PY

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The shim under real programs: disables itself cleanly when the segment is
+# unusable, survives a daemon closing every fd, counts across fork and exec.
+set -eu
+. "$(dirname "$0")/lib.sh"
+om_tmpdir
+cd "$OM_TMP"
+mkdir www
+head -c 50000 /dev/urandom >www/f
+# the server runs without the shim: only the clients are under test
+LD_PRELOAD= om_bg "$PY" -m http.server --bind 127.0.0.1 --directory www 0 >server.log 2>&1
+for i in $(seq 1 100); do
+	PORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' server.log | head -1)
+	[ -n "$PORT" ] && break
+	sleep 0.1
+done
+[ -n "${PORT:-}" ] || om_fail "http server did not start"
+om_wait_port 127.0.0.1 "$PORT"
+URL="http://127.0.0.1:$PORT/f"
+
+# 1. unusable segments: the program runs as if we were not there, and we
+#    say so exactly once
+head -c 10000 /dev/urandom >junk.seg
+for seg in "$OM_TMP/junk.seg" "$OM_TMP/no/such/dir/seg" "not-absolute"; do
+	out=$(ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c 'import sys; print("hello"); sys.exit(3)' 2>err) && rc=0 || rc=$?
+	[ "$out" = hello ] || om_fail "program output changed with segment $seg: $out"
+	[ "$rc" = 3 ] || om_fail "exit status changed with segment $seg: $rc"
+	[ "$(grep -c '^onionmeter: ' err)" = 1 ] || { cat err; om_fail "want one message for segment $seg"; }
+	grep -q disabled err || om_fail "message does not say disabled: $(cat err)"
+	echo "ok: disabled cleanly for $seg: $(cat err)"
+done
+
+# 2. a daemon closes every fd it did not open, then works: the slot lock
+#    must survive (close() of our fd reports EBADF, as for a closed fd)
+seg=$OM_TMP/daemon.seg
+cat >daemon.py <<PY
+import os, sys, time, urllib.request
+bad = 0
+for fd in range(3, 4096):
+    try:
+        os.close(fd)
+    except OSError:
+        bad += 1
+os.closerange(3, 65536)
+open("$OM_TMP/daemon.ready", "w").close()
+data = urllib.request.urlopen("$URL").read()
+assert len(data) == 50000
+time.sleep(float(sys.argv[1]))
+PY
+ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" daemon.py 3 &
+dpid=$!
+for i in $(seq 1 100); do [ -e daemon.ready ] && break; sleep 0.1; done
+sleep 0.5
+# a second process while the daemon lives must get a slot of its own
+ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c 'import urllib.request; urllib.request.urlopen("'"$URL"'").read()'
+om_expect "$seg" onionmeter_processes 1
+om_expect "$seg" onionmeter_segment_slots_used 2
+wait "$dpid" || om_fail "daemon failed"
+om_expect "$seg" onionmeter_processes 0
+om_expect "$seg" 'onionmeter_dials_total{class="local",outcome="success"}' 2
+
+# 3. fork: parent and child each fetch; both counted, in separate slots;
+#    exec: the new image re-attaches
+seg=$OM_TMP/fork.seg
+ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c '
+import os, urllib.request
+pid = os.fork()
+urllib.request.urlopen("'"$URL"'").read()
+if pid:
+    _, st = os.waitpid(pid, 0)
+    assert st == 0
+    os.execv("'"$PY"'", ["python3", "-c", "import urllib.request; urllib.request.urlopen(\"'"$URL"'\").read()"])
+'
+om_expect "$seg" 'onionmeter_dials_total{class="local",outcome="success"}' 3
+ingress=$(om_metric "$seg" 'onionmeter_bytes_total{class="local",direction="ingress"}')
+[ "$ingress" -ge 150000 ] && [ "$ingress" -lt 152000 ] || om_fail "fork/exec ingress $ingress"
+echo "ok: fork+exec ingress $ingress for 3 x 50000 bytes"
+echo PASS

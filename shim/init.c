@@ -140,6 +140,7 @@ static void atfork_child(void)
 	if (om_seg_reclaim_in_child(&om_seg, &why) < 0) {
 		om_say("disabled in forked child: ", why, (char *)0);
 		__atomic_store_n(&om_state, OM_ST_OFF, __ATOMIC_RELEASE);
+		om_seg_detach(&om_seg); /* or it pins the parent's lock */
 		return;
 	}
 	/* The child holds copies of the parent's open sockets. */

@@ -245,7 +245,17 @@ int om_seg_reclaim_in_child(struct om_seg *s, const char **why)
 		*why = "cannot reopen segment after fork";
 		return -1;
 	}
-	/* Replace the inherited descriptor in place: same number, own locks. */
+	/* A mapping pins the open file description it was made from, and
+	 * with it every OFD lock on it: the inherited mapping would keep the
+	 * parent's slot looking alive after the parent died.  Remap in place
+	 * (same address, so every pointer into it stays valid) through our
+	 * own description, and replace the inherited fd under its number. */
+	if (mmap(s->hdr, s->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 fd, 0) == MAP_FAILED) {
+		OM_REAL(close)(fd);
+		*why = "cannot remap segment after fork";
+		return -1;
+	}
 	if (OM_REAL(dup3)(fd, s->fd, O_CLOEXEC) < 0) {
 		OM_REAL(close)(fd);
 		*why = "cannot replace segment fd after fork";

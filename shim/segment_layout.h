@@ -10,7 +10,10 @@
  * the slot's first byte (the "claim" lock) that the kernel drops when the
  * process dies.  A second lock on the slot's second byte (the "live" lock) is
  * taken only after the claimer has settled the gauges it inherited, so a
- * reader that sees "live" can trust the slot's gauges.  Counters in a slot are
+ * reader that sees "live" can trust the slot's gauges.  A mapping pins the
+ * open file description it was made from, and so its locks: the locks last
+ * as long as the process keeps the segment mapped, even if the program
+ * closes the fd, and a fork child must remap through its own description.  Counters in a slot are
  * cumulative across every process that ever held it: a dead process's counts
  * stay where they are and the totals never go backwards.
  *

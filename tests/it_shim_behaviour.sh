@@ -32,22 +32,31 @@ done
 
 # 2. a daemon closes every fd it did not open, then works: the slot lock
 #    must survive (close() of our fd reports EBADF, as for a closed fd)
-seg=$OM_TMP/daemon.seg
 cat >daemon.py <<PY
-import os, sys, time, urllib.request
-bad = 0
-for fd in range(3, 4096):
-    try:
-        os.close(fd)
-    except OSError:
-        bad += 1
-os.closerange(3, 65536)
+import os, resource, sys, time, urllib.request
+top = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+closed = 0
+if sys.argv[2] == "close":        # the classic loop over the whole table
+    for fd in range(3, top):
+        try:
+            os.close(fd)
+            closed += 1
+        except OSError:
+            pass
+else:                             # close_range(2), as modern daemons do
+    os.closerange(3, top)
 open("$OM_TMP/daemon.ready", "w").close()
+print(closed)
 data = urllib.request.urlopen("$URL").read()
 assert len(data) == 50000
 time.sleep(float(sys.argv[1]))
 PY
-ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" daemon.py 3 &
+for how in close closerange; do
+seg=$OM_TMP/daemon-$how.seg
+rm -f daemon.ready
+# our fd must look closed already: as many close() calls succeed as without us
+LD_PRELOAD= "$PY" daemon.py 0 "$how" >closed.plain
+ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" daemon.py 2 "$how" >closed.shim &
 dpid=$!
 for i in $(seq 1 100); do [ -e daemon.ready ] && break; sleep 0.1; done
 sleep 0.5
@@ -56,8 +65,11 @@ ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c 'import urllib.request; urllib.req
 om_expect "$seg" onionmeter_processes 1
 om_expect "$seg" onionmeter_segment_slots_used 2
 wait "$dpid" || om_fail "daemon failed"
+cmp -s closed.plain closed.shim || om_fail "close() succeeded $(cat closed.shim) times under the shim, $(cat closed.plain) without"
 om_expect "$seg" onionmeter_processes 0
 om_expect "$seg" 'onionmeter_dials_total{class="local",outcome="success"}' 2
+done
+
 
 # 3. fork: parent and child each fetch; both counted, in separate slots;
 #    exec: the new image re-attaches
@@ -72,7 +84,22 @@ if pid:
     os.execv("'"$PY"'", ["python3", "-c", "import urllib.request; urllib.request.urlopen(\"'"$URL"'\").read()"])
 '
 om_expect "$seg" 'onionmeter_dials_total{class="local",outcome="success"}' 3
+
 ingress=$(om_metric "$seg" 'onionmeter_bytes_total{class="local",direction="ingress"}')
 [ "$ingress" -ge 150000 ] && [ "$ingress" -lt 152000 ] || om_fail "fork/exec ingress $ingress"
 echo "ok: fork+exec ingress $ingress for 3 x 50000 bytes"
+
+# 4. a fork child outliving its parent keeps only its own slot alive
+seg=$OM_TMP/orphan.seg
+ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c '
+import os, time
+if os.fork() == 0:
+    open("'"$OM_TMP"'/orphan.ready", "w").close()
+    time.sleep(3)
+    os._exit(0)
+'
+for i in $(seq 1 50); do [ -e orphan.ready ] && break; sleep 0.1; done
+om_expect "$seg" onionmeter_processes 1
+om_expect "$seg" onionmeter_segment_slots_used 2
+
 echo PASS

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The exporter over real HTTP: endpoints, status codes, keep-alive, content
+# negotiation, promtool on both formats, a segment that appears late.
+set -eu
+. "$(dirname "$0")/lib.sh"
+command -v promtool >/dev/null || om_skip "promtool not installed (Debian package prometheus)"
+om_tmpdir
+cd "$OM_TMP"
+seg=$OM_TMP/seg
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BASE=http://127.0.0.1:$PORT
+
+LD_PRELOAD= om_bg "$OM_EXPORTER" --listen "127.0.0.1:$PORT" --segment "$seg"
+om_wait_port 127.0.0.1 "$PORT"
+
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+# no segment yet: alive, not ready, and says so in the metrics
+[ "$(status "$BASE/-/healthy")" = 200 ] || om_fail "/-/healthy"
+[ "$(status "$BASE/-/ready")" = 503 ] || om_fail "/-/ready before the segment exists"
+curl -s "$BASE/metrics" | grep -qx 'onionmeter_segment_up 0' || om_fail "segment_up 0 expected"
+
+# a program attaches: the exporter picks the segment up
+ONIONMETER_SEGMENT=$seg "$OM_RUN" -- curl -s -o /dev/null "$BASE/" || true
+[ "$(status "$BASE/-/ready")" = 200 ] || om_fail "/-/ready after the segment appeared"
+curl -s "$BASE/metrics" >m.txt
+grep -qx 'onionmeter_segment_up 1' m.txt || om_fail "segment_up 1 expected"
+grep -qx 'onionmeter_dials_total{class="local",outcome="success"} 1' m.txt || om_fail "the curl dial is missing"
+grep -q '^process_resident_memory_bytes ' m.txt || om_fail "process metrics missing"
+promtool check metrics <m.txt || om_fail "promtool rejects the Prometheus text format"
+echo "ok: promtool accepts text format"
+
+# content types and OpenMetrics negotiation, as Prometheus asks
+ct=$(curl -s -o /dev/null -w '%{content_type}' "$BASE/metrics")
+[ "$ct" = "text/plain; version=0.0.4; charset=utf-8" ] || om_fail "content type: $ct"
+curl -s -H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' \
+	-D om.hdr "$BASE/metrics" >om.txt
+grep -qi '^content-type: application/openmetrics-text; version=1.0.0; charset=utf-8' om.hdr || om_fail "openmetrics content type"
+[ "$(tail -1 om.txt)" = "# EOF" ] || om_fail "openmetrics must end with # EOF"
+grep -q '^# TYPE onionmeter_dials counter$' om.txt || om_fail "openmetrics counter family name"
+# promtool lints only the 0.0.4 text format; the reference OpenMetrics
+# parser (prometheus_client) is strict about the rest
+"$PY" -c '
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+assert fams["onionmeter_dials"].type == "counter"
+assert fams["onionmeter_dial_duration_seconds"].type == "histogram"
+' om.txt || om_fail "OpenMetrics output does not parse"
+echo "ok: OpenMetrics served on request"
+
+# methods, paths, malformed requests
+[ "$(status "$BASE/nope")" = 404 ] || om_fail "404"
+[ "$(status -X POST "$BASE/metrics")" = 405 ] || om_fail "405"
+[ "$(status -I "$BASE/metrics")" = 200 ] || om_fail "HEAD"
+[ "$(curl -s -I "$BASE/metrics" | grep -ci '^content-length: 0')" = 0 ] || om_fail "HEAD must report the GET length"
+[ "$(status "$BASE/metrics?x=1")" = 200 ] || om_fail "query string"
+printf 'GARBAGE\r\n\r\n' >bad.req
+resp=$("$PY" - "$PORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n")
+data = b""
+while data.count(b"HTTP/1.1 200") < 2:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(data.count(b"HTTP/1.1 200"))
+s2 = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s2.sendall(b"GARBAGE\r\n\r\n")
+print(s2.recv(100).split(b"\r\n")[0].decode())
+PY
+)
+[ "$(echo "$resp" | head -1)" = 2 ] || om_fail "pipelined keep-alive requests: $resp"
+[ "$(echo "$resp" | tail -1)" = "HTTP/1.1 400 Bad Request" ] || om_fail "malformed request: $resp"
+echo "ok: keep-alive, pipelining, 400/404/405, HEAD"
+
+# --once and its formats
+LD_PRELOAD= "$OM_EXPORTER" --once --segment "$seg" --format json | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["segments"][0]["up"] is True
+assert d["segments"][0]["classes"]["local"]["dials"]["success"] == 1' || om_fail "--format json"
+LD_PRELOAD= "$OM_EXPORTER" --once --segment "$seg" --format summary | grep -q 'local' || om_fail "--format summary"
+if LD_PRELOAD= "$OM_EXPORTER" --once --segment "$OM_TMP/missing" >/dev/null 2>err; then
+	om_fail "--once on a missing segment must fail"
+fi
+grep -q 'no process has attached yet' err || om_fail "missing segment message: $(cat err)"
+LD_PRELOAD= "$OM_EXPORTER" --format nope --once 2>err && om_fail "bad --format accepted"
+grep -q "unknown format" err || om_fail "bad --format message"
+LD_PRELOAD= "$OM_EXPORTER" --help | grep -q -- '--listen' || om_fail "--help"
+echo PASS

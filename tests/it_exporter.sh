@@ -21,7 +21,7 @@ status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 curl -s "$BASE/metrics" | grep -qx 'onionmeter_segment_up 0' || om_fail "segment_up 0 expected"
 
 # a program attaches: the exporter picks the segment up
-ONIONMETER_SEGMENT=$seg "$OM_RUN" -- curl -s -o /dev/null "$BASE/" || true
+ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()' "$BASE/"
 [ "$(status "$BASE/-/ready")" = 200 ] || om_fail "/-/ready after the segment appeared"
 curl -s "$BASE/metrics" >m.txt
 grep -qx 'onionmeter_segment_up 1' m.txt || om_fail "segment_up 1 expected"

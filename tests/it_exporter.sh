@@ -7,7 +7,7 @@ command -v promtool >/dev/null || om_skip "promtool not installed (Debian packag
 om_tmpdir
 cd "$OM_TMP"
 seg=$OM_TMP/seg
-PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(om_free_port)
 BASE=http://127.0.0.1:$PORT
 
 LD_PRELOAD= om_bg "$OM_EXPORTER" --listen "127.0.0.1:$PORT" --segment "$seg"

@@ -8,13 +8,8 @@ cd "$OM_TMP"
 mkdir www
 head -c 50000 /dev/urandom >www/f
 # the server runs without the shim: only the clients are under test
-LD_PRELOAD= om_bg "$PY" -m http.server --bind 127.0.0.1 --directory www 0 >server.log 2>&1
-for i in $(seq 1 100); do
-	PORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' server.log | head -1)
-	[ -n "$PORT" ] && break
-	sleep 0.1
-done
-[ -n "${PORT:-}" ] || om_fail "http server did not start"
+PORT=$(om_free_port)
+LD_PRELOAD= om_bg "$PY" -m http.server --bind 127.0.0.1 --directory www "$PORT" >/dev/null 2>&1
 om_wait_port 127.0.0.1 "$PORT"
 URL="http://127.0.0.1:$PORT/f"
 

@@ -67,6 +67,11 @@ PY
 	om_fail "nothing listening on $1:$2"
 }
 
+# A TCP port free on loopback right now.
+om_free_port() {
+	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # One scrape of segment $1, Prometheus text.
 om_scrape() { LD_PRELOAD= "$OM_EXPORTER" --once --segment "$1"; }
 

@@ -191,3 +191,34 @@ bad:
 	}
 	return n;
 }
+
+int om_parse_ports(const char *s, uint16_t *out, int max, const char **bad)
+{
+	char tok[16];
+	unsigned port;
+	int n = 0;
+
+	while (s && *s) {
+		const char *start = s;
+
+		s = next_tok(s, tok, sizeof tok);
+		if (!tok[0] && s && !*s)
+			break;
+		if (!s || n >= max || parse_uint(tok, 65535, &port) < 0 || port == 0) {
+			*bad = start;
+			return -1;
+		}
+		out[n++] = (uint16_t)port;
+	}
+	return n;
+}
+
+int om_onion_port(uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < om_cfg.nports; i++)
+		if (om_cfg.ports[i] == port)
+			return 1;
+	return 0;
+}

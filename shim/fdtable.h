@@ -17,8 +17,10 @@
 #define OM_FD_MAX (1u << 22) /* fds above this are passed through untracked */
 
 /* om_fd.hot: the one byte the I/O fast path reads. */
-#define OM_HOT_NONE 0    /* not a tracked socket */
-#define OM_HOT_SLOW 0x80 /* dial or handshake in progress: take slow path */
+#define OM_HOT_NONE 0      /* never seen: classify on first use */
+#define OM_HOT_IGNORE 0x40 /* seen: not a socket we count (file, pipe, unix) */
+#define OM_HOT_DGRAM 0x41  /* unconnected UDP: counted datagram by datagram */
+#define OM_HOT_SLOW 0x80   /* dial or handshake in progress: take slow path */
 /* otherwise: class + 1, nothing pending, count bytes and go */
 
 struct om_fd {

@@ -96,6 +96,14 @@ static void read_config(void)
 		n = 0;
 	}
 	om_cfg.nnets = n;
+	s = env("ONIONMETER_ONION_PORTS");
+	n = om_parse_ports(s, om_cfg.ports, OM_MAX_PORTS, &bad);
+	if (n < 0) {
+		om_say("ONIONMETER_ONION_PORTS: cannot parse entry \"", bad,
+		       "\" (want port numbers); ignoring the list", (char *)0);
+		n = 0;
+	}
+	om_cfg.nports = n;
 }
 
 static void attach(void)

@@ -10,18 +10,45 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
 
 #define OM_REAL_LIST(X)                                                       \
+	X(int, socket, (int, int, int))                                       \
+	X(int, socketpair, (int, int, int, int *))                            \
 	X(int, connect, (int, const struct sockaddr *, socklen_t))            \
+	X(int, accept, (int, struct sockaddr *, socklen_t *))                 \
+	X(int, accept4, (int, struct sockaddr *, socklen_t *, int))           \
 	X(ssize_t, read, (int, void *, size_t))                               \
 	X(ssize_t, write, (int, const void *, size_t))                        \
+	X(ssize_t, readv, (int, const struct iovec *, int))                   \
+	X(ssize_t, writev, (int, const struct iovec *, int))                  \
 	X(ssize_t, send, (int, const void *, size_t, int))                    \
 	X(ssize_t, recv, (int, void *, size_t, int))                          \
+	X(ssize_t, sendto, (int, const void *, size_t, int,                   \
+			    const struct sockaddr *, socklen_t))              \
+	X(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *,    \
+			      socklen_t *))                                   \
+	X(ssize_t, sendmsg, (int, const struct msghdr *, int))                \
+	X(ssize_t, recvmsg, (int, struct msghdr *, int))                      \
+	X(int, sendmmsg, (int, struct mmsghdr *, unsigned, int))              \
+	X(int, recvmmsg, (int, struct mmsghdr *, unsigned, int,               \
+			  struct timespec *))                                 \
+	X(ssize_t, sendfile, (int, int, off_t *, size_t))                     \
+	X(ssize_t, sendfile64, (int, int, off64_t *, size_t))                 \
+	X(ssize_t, __read_chk, (int, void *, size_t, size_t))                 \
+	X(ssize_t, __recv_chk, (int, void *, size_t, size_t, int))            \
+	X(ssize_t, __recvfrom_chk, (int, void *, size_t, size_t, int,         \
+				    struct sockaddr *, socklen_t *))          \
 	X(int, close, (int))                                                  \
+	X(int, dup, (int))                                                    \
 	X(int, dup2, (int, int))                                              \
 	X(int, dup3, (int, int, int))                                         \
+	X(int, fcntl, (int, int, ...))                                        \
+	X(int, fcntl64, (int, int, ...))                                      \
 	X(int, close_range, (unsigned, unsigned, int))                        \
-	X(int, getsockopt, (int, int, int, void *, socklen_t *))
+	X(int, getsockopt, (int, int, int, void *, socklen_t *))              \
+	X(long, syscall, (long, ...))
 
 #define OM_REAL_DECL(ret, name, args) ret(*name) args;
 struct om_real {

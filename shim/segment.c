@@ -36,7 +36,7 @@ static int move_high(int fd)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
 		base = rl.rlim_cur > 256 ? (long)rl.rlim_cur - 64 : (long)rl.rlim_cur / 2;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)base);
+	nfd = OM_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, (int)base);
 	if (nfd < 0)
 		return fd;
 	OM_REAL(close)(fd);

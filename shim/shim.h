@@ -11,6 +11,7 @@ enum { OM_ST_UNINIT, OM_ST_INITING, OM_ST_READY, OM_ST_OFF };
 
 #define OM_MAX_PROXIES 16
 #define OM_MAX_NETS 32
+#define OM_MAX_PORTS 32
 
 struct om_endpoint {
 	uint8_t family; /* 4 or 6 */
@@ -22,7 +23,8 @@ struct om_endpoint {
 struct om_config {
 	struct om_endpoint proxies[OM_MAX_PROXIES];
 	struct om_endpoint nets[OM_MAX_NETS];
-	int nproxies, nnets;
+	uint16_t ports[OM_MAX_PORTS]; /* ONIONMETER_ONION_PORTS */
+	int nproxies, nnets, nports;
 };
 
 extern int om_state;
@@ -58,5 +60,7 @@ int om_parse_proxies(const char *s, struct om_endpoint *out, int max,
 		     const char **bad);
 int om_parse_nets(const char *s, struct om_endpoint *out, int max,
 		  const char **bad);
+int om_parse_ports(const char *s, uint16_t *out, int max, const char **bad);
+int om_onion_port(uint16_t port);
 
 #endif

@@ -1,5 +1,6 @@
 #include "track.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -134,7 +135,8 @@ static void dial_failed(struct om_fd *e, struct om_block *b, int err)
 	if (b)
 		om_count_dial(b, e->cls, errno_outcome(err), mono_ns() - e->t0);
 	/* the socket is dead; a later connect() on it starts afresh */
-	set_hot(e, OM_HOT_NONE);
+	set_hot(e, OM_HOT_IGNORE);
+	e->flags = 0;
 	e->dial = OM_DIAL_NONE;
 }
 
@@ -156,7 +158,7 @@ struct om_fd *om_connect_pre(int fd, const struct sockaddr *sa, socklen_t len,
 		return 0;
 	if (e->dial == OM_DIAL_CONNECTING)
 		return e; /* polling a non-blocking connect */
-	if ((e->flags & OM_FDF_TCP) && e->hot != OM_HOT_NONE)
+	if ((e->flags & OM_FDF_TCP) && e->hot != OM_HOT_NONE && !(e->hot & OM_HOT_IGNORE))
 		return 0; /* connected TCP: the kernel says EISCONN */
 	if (OM_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
 	    (type != SOCK_STREAM && type != SOCK_DGRAM))
@@ -221,9 +223,24 @@ void om_sockopt_error(struct om_fd *e, int fd, int soerr)
 	unlock(e);
 }
 
-/* Bytes the program wrote while the class is undecided. */
-static void sniff_egress(struct om_fd *e, struct om_block *b, const void *buf,
-			 ssize_t r)
+/* Feed at most r bytes of iov to a parser until it is no longer hungry. */
+#define FEED(rc, iov, cnt, r, call)                                           \
+	do {                                                                  \
+		size_t left_ = (size_t)(r);                                   \
+		int i_;                                                       \
+		(rc) = OM_SNIFF_MORE;                                         \
+		for (i_ = 0; i_ < (cnt) && left_ && (rc) == OM_SNIFF_MORE; i_++) { \
+			const uint8_t *p_ = (iov)[i_].iov_base;               \
+			size_t n_ = (iov)[i_].iov_len < left_ ? (iov)[i_].iov_len : left_; \
+			left_ -= n_;                                          \
+			(rc) = call;                                          \
+		}                                                             \
+	} while (0)
+
+/* Bytes the program wrote while the class is undecided.  iov may be NULL
+ * (sendfile): file contents are never a proxy request. */
+static void sniff_egress(struct om_fd *e, struct om_block *b,
+			 const struct iovec *iov, int cnt, ssize_t r)
 {
 	size_t used;
 	int rc;
@@ -232,24 +249,26 @@ static void sniff_egress(struct om_fd *e, struct om_block *b, const void *buf,
 		count_bytes(e, b, OM_EGRESS, r);
 		return;
 	}
-	rc = om_req_feed(&e->req, buf, (size_t)r, &used);
+	if (iov)
+		FEED(rc, iov, cnt, r, om_req_feed(&e->req, p_, n_, &used));
+	else
+		rc = OM_SNIFF_NOT_PROXY;
 	e->rep.proto = e->req.proto;
-	if (rc == OM_SNIFF_MORE) {
-		count_bytes(e, b, OM_EGRESS, r);
-	} else if (rc == OM_SNIFF_DONE) {
+	if (rc == OM_SNIFF_DONE) {
 		decide(e, b, e->req.onion ? OM_CLASS_ONION : OM_CLASS_PROXIED);
-		count_bytes(e, b, OM_EGRESS, r);
 		e->flags |= OM_FDF_REQ_DONE;
-	} else {
-		count_bytes(e, b, OM_EGRESS, r);
-		finish_plain(e, b);
 	}
+	count_bytes(e, b, OM_EGRESS, r);
+	if (rc == OM_SNIFF_NOT_PROXY)
+		finish_plain(e, b);
 }
 
 /* Bytes the program read while the dial is open. */
-static void sniff_ingress(struct om_fd *e, struct om_block *b, const void *buf,
-			  ssize_t r)
+static void sniff_ingress(struct om_fd *e, struct om_block *b,
+			  const struct iovec *iov, int cnt, ssize_t r)
 {
+	int rc;
+
 	count_bytes(e, b, OM_INGRESS, r);
 	if (e->rep.proto == OM_PROTO_NONE) {
 		/* the peer spoke first: no proxy protocol works that way */
@@ -257,14 +276,16 @@ static void sniff_ingress(struct om_fd *e, struct om_block *b, const void *buf,
 			finish_plain(e, b);
 		return;
 	}
-	if (om_rep_feed(&e->rep, buf, (size_t)r) == OM_SNIFF_DONE) {
+	FEED(rc, iov, cnt, r, om_rep_feed(&e->rep, p_, n_));
+	if (rc == OM_SNIFF_DONE) {
 		if (!(e->flags & OM_FDF_DECIDED))
 			decide(e, b, OM_CLASS_PROXIED); /* refused before the request */
 		finish(e, b, e->rep.outcome, mono_ns());
 	}
 }
 
-void om_io_slow(struct om_fd *e, int dir, const void *buf, ssize_t r, int err)
+void om_io_slow(struct om_fd *e, int dir, const struct iovec *iov, int cnt,
+		ssize_t r, int err)
 {
 	struct om_block *b = om_blk();
 
@@ -291,9 +312,11 @@ void om_io_slow(struct om_fd *e, int dir, const void *buf, ssize_t r, int err)
 	}
 	if (r > 0) {
 		if (dir == OM_EGRESS)
-			sniff_egress(e, b, buf, r);
+			sniff_egress(e, b, iov, cnt, r);
+		else if (iov)
+			sniff_ingress(e, b, iov, cnt, r);
 		else
-			sniff_ingress(e, b, buf, r);
+			count_bytes(e, b, dir, r);
 	} else if (r == 0 && dir == OM_INGRESS) {
 		/* EOF mid-handshake */
 		if (e->req.proto != OM_PROTO_NONE || (e->flags & OM_FDF_PROXY_EP))
@@ -305,6 +328,152 @@ out:
 	unlock(e);
 }
 
+static enum om_class dest_class(enum om_dest d)
+{
+	return d == OM_DEST_DIRECT ? OM_CLASS_DIRECT
+	     : d == OM_DEST_PROXY ? OM_CLASS_PROXIED : OM_CLASS_LOCAL;
+}
+
+/* An established TCP connection we did not dial: accepted, inherited
+ * across exec, or connected behind our back.  Counted from now on. */
+static void track_established(struct om_fd *e, enum om_class cls)
+{
+	struct om_block *b = om_blk();
+
+	memset(e, 0, sizeof *e);
+	e->cls = (uint8_t)cls;
+	e->flags = OM_FDF_TCP | OM_FDF_DECIDED | OM_FDF_OPEN;
+	e->dial = OM_DIAL_DONE;
+	if (b)
+		om_add(&b->opened[cls], 1);
+	__atomic_fetch_add(&om_open_now[cls], 1, __ATOMIC_RELAXED);
+	set_hot(e, (uint8_t)(cls + 1));
+}
+
+struct om_fd *om_adopt(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss, tl = sizeof(int);
+	struct om_fd *e;
+	enum om_dest d;
+	int type = 0, err = errno;
+
+	if (!om_ready() || !(e = om_fd_get(fd)))
+		return 0;
+	if (e->hot != OM_HOT_NONE)
+		goto out;
+	if (OM_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
+	    (type != SOCK_STREAM && type != SOCK_DGRAM)) {
+		set_hot(e, OM_HOT_IGNORE); /* file, pipe, or exotic socket */
+		goto out;
+	}
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		/* unconnected UDP: classified datagram by datagram; listening
+		 * or unconnected TCP: accept() and connect() take over */
+		set_hot(e, type == SOCK_DGRAM && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+				   (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+				   ? OM_HOT_DGRAM : OM_HOT_IGNORE);
+		goto out;
+	}
+	d = om_classify((struct sockaddr *)&ss, sl);
+	if (d == OM_DEST_NONE) {
+		set_hot(e, OM_HOT_IGNORE);
+	} else if (type == SOCK_STREAM) {
+		track_established(e, dest_class(d));
+	} else {
+		memset(e, 0, sizeof *e);
+		e->cls = (uint8_t)(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : dest_class(d));
+		e->flags = OM_FDF_DECIDED;
+		set_hot(e, (uint8_t)(e->cls + 1));
+	}
+out:
+	errno = err;
+	return e;
+}
+
+void om_io_unseen(int fd, int dir, const struct iovec *iov, int cnt, ssize_t r)
+{
+	struct om_fd *e = om_adopt(fd);
+	uint8_t h;
+
+	if (!e)
+		return;
+	h = __atomic_load_n(&e->hot, __ATOMIC_RELAXED);
+	if (h != OM_HOT_NONE && !(h & (OM_HOT_SLOW | OM_HOT_IGNORE))) {
+		struct om_block *b = om_blk();
+
+		if (b)
+			om_add(&b->bytes[h - 1][dir], (uint64_t)r);
+	}
+	(void)iov;
+	(void)cnt;
+}
+
+void om_accepted(int fd, const struct sockaddr *peer, socklen_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	struct om_block *b;
+	struct om_fd *e;
+	enum om_dest d;
+	enum om_class cls;
+	int err = errno;
+
+	if (!om_ready() || !(e = om_fd_get(fd)))
+		goto out;
+	om_forget_fd(fd); /* a stale entry from a close we did not see */
+	if (!peer || len == 0) {
+		if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+			goto out;
+		peer = (struct sockaddr *)&ss;
+		len = sl;
+	}
+	d = om_classify(peer, len);
+	if (d == OM_DEST_NONE) {
+		set_hot(e, OM_HOT_IGNORE);
+		goto out;
+	}
+	cls = d == OM_DEST_DIRECT ? OM_CLASS_DIRECT : OM_CLASS_LOCAL;
+	if (om_cfg.nports) {
+		/* the local end of an onion service: Tor connects to it */
+		sl = sizeof ss;
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+		    om_onion_port(ss.ss_family == AF_INET
+					  ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+					  : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)))
+			cls = OM_CLASS_ONION;
+	}
+	b = om_blk();
+	if (b)
+		om_add(&b->accepted[cls], 1);
+	track_established(e, cls);
+out:
+	errno = err;
+}
+
+void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r)
+{
+	enum om_dest d;
+	struct om_block *b;
+
+	if (r <= 0 || (d = om_classify(sa, len)) == OM_DEST_NONE || !(b = om_blk()))
+		return;
+	om_add(&b->bytes[d == OM_DEST_PROXY ? OM_CLASS_LOCAL : dest_class(d)][dir],
+	       (uint64_t)r);
+}
+
+/* A new descriptor came from a call we wrap: whatever the number was
+ * before, it is unknown now. */
+void om_fd_fresh(int fd)
+{
+	struct om_fd *e = om_fd_peek(fd);
+
+	if (!e || e->hot == OM_HOT_NONE)
+		return;
+	om_forget_fd(fd);
+	set_hot(e, OM_HOT_NONE);
+}
+
 void om_forget_fd(int fd)
 {
 	struct om_fd *e = om_fd_peek(fd);
@@ -313,6 +482,10 @@ void om_forget_fd(int fd)
 
 	if (!e || e->hot == OM_HOT_NONE)
 		return;
+	if (e->hot & OM_HOT_IGNORE) {
+		set_hot(e, OM_HOT_NONE);
+		return;
+	}
 	err = errno;
 	b = om_blk();
 	if (e->dial == OM_DIAL_CONNECTING) {

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "counters.h"
 #include "fdtable.h"
@@ -30,22 +31,28 @@ enum { OM_DIAL_NONE, OM_DIAL_CONNECTING, OM_DIAL_UP, OM_DIAL_DONE };
 struct om_fd *om_connect_pre(int fd, const struct sockaddr *sa, socklen_t len,
 			     int *fresh);
 void om_connect_post(struct om_fd *e, int fresh, int rc, int err);
-void om_io_slow(struct om_fd *e, int dir, const void *buf, ssize_t r, int err);
+void om_io_slow(struct om_fd *e, int dir, const struct iovec *iov, int cnt,
+		ssize_t r, int err);
+void om_io_unseen(int fd, int dir, const struct iovec *iov, int cnt, ssize_t r);
 void om_sockopt_error(struct om_fd *e, int fd, int soerr);
 void om_forget_fd(int fd); /* close() and friends, before the real call */
+void om_fd_fresh(int fd);  /* a wrapped call returned a new descriptor */
+struct om_fd *om_adopt(int fd);
+void om_accepted(int fd, const struct sockaddr *peer, socklen_t len);
+void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);
 
-/* Every data wrapper ends here: count r bytes moved on fd's socket. */
-static inline void om_io(int fd, int dir, const void *buf, ssize_t r)
+/* Every data wrapper ends here: count r bytes moved on fd's socket.  The
+ * common cases (an fd we ignore, a socket with nothing pending) cost two
+ * dependent loads and a compare; everything else is out of line. */
+static inline void om_iov(int fd, int dir, const struct iovec *iov, int cnt,
+			  ssize_t r)
 {
 	struct om_fd *e = om_fd_peek(fd);
-	uint8_t h;
+	uint8_t h = e ? __atomic_load_n(&e->hot, __ATOMIC_RELAXED) : OM_HOT_NONE;
 
-	if (__builtin_expect(!e, 1))
+	if (__builtin_expect(h & OM_HOT_IGNORE, 1))
 		return;
-	h = __atomic_load_n(&e->hot, __ATOMIC_RELAXED);
-	if (__builtin_expect(h == OM_HOT_NONE, 1))
-		return;
-	if (__builtin_expect(!(h & OM_HOT_SLOW), 1)) {
+	if (__builtin_expect(h != OM_HOT_NONE && !(h & OM_HOT_SLOW), 1)) {
 		if (r > 0) {
 			struct om_block *b = om_blk();
 
@@ -54,12 +61,24 @@ static inline void om_io(int fd, int dir, const void *buf, ssize_t r)
 		}
 		return;
 	}
+	if (h == OM_HOT_NONE) {
+		if (r > 0)
+			om_io_unseen(fd, dir, iov, cnt, r);
+		return;
+	}
 	{
 		int err = errno; /* the slow path may make syscalls */
 
-		om_io_slow(e, dir, buf, r, err);
+		om_io_slow(e, dir, iov, cnt, r, err);
 		errno = err;
 	}
+}
+
+static inline void om_io(int fd, int dir, const void *buf, ssize_t r)
+{
+	struct iovec v = { (void *)buf, r > 0 ? (size_t)r : 0 };
+
+	om_iov(fd, dir, buf ? &v : 0, buf ? 1 : 0, r);
 }
 
 #endif

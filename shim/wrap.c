@@ -1,9 +1,19 @@
 /* The exported wrappers.  Each calls the next definition first, then
  * accounts; the return value and errno the program sees are the real ones.
+ * The acct_* helpers are shared with the syscall() wrapper, so a socket
+ * driven through raw syscall numbers is counted by the same code.
+ *
  * Calls on our own segment fd are answered as if it did not exist, so a
- * daemon closing every descriptor cannot break the slot lock. */
+ * daemon closing every descriptor sees what it would see without us. */
+
+/* We define both fcntl and fcntl64, sendfile and sendfile64: the headers
+ * must not rename the unsuffixed ones (meson builds with 64-bit off_t). */
+#undef _FILE_OFFSET_BITS
+
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -14,9 +24,124 @@
 
 #define OM_EXPORT __attribute__((visibility("default")))
 
-static int is_ours(int fd)
+static int is_ours(long fd)
 {
 	return fd >= 0 && fd == om_seg.fd;
+}
+
+static int ebadf(void)
+{
+	errno = EBADF;
+	return -1;
+}
+
+/* --- accounting shared by the libc wrappers and syscall() --- */
+
+static void acct_msg(int fd, int dir, const struct msghdr *m, ssize_t r)
+{
+	struct om_fd *e;
+
+	if (r < 0 || !m)
+		return;
+	/* an unconnected datagram socket: the address says where it went */
+	if (m->msg_name && m->msg_namelen && (e = om_fd_peek(fd)) &&
+	    e->hot == OM_HOT_DGRAM) {
+		om_datagram(dir, m->msg_name, m->msg_namelen, r);
+		return;
+	}
+	om_iov(fd, dir, m->msg_iov, (int)m->msg_iovlen, r);
+}
+
+static void acct_mmsg(int fd, int dir, struct mmsghdr *v, int r)
+{
+	int i;
+
+	for (i = 0; i < r; i++)
+		acct_msg(fd, dir, &v[i].msg_hdr, (ssize_t)v[i].msg_len);
+}
+
+static void acct_addr(int fd, int dir, const void *buf, ssize_t r,
+		      const struct sockaddr *sa, socklen_t len)
+{
+	struct om_fd *e;
+
+	if (sa && len && r > 0) {
+		e = om_fd_peek(fd);
+		if (!e || e->hot == OM_HOT_NONE)
+			e = om_adopt(fd);
+		if (e && e->hot == OM_HOT_DGRAM) {
+			om_datagram(dir, sa, len, r);
+			return;
+		}
+	}
+	om_io(fd, dir, buf, r);
+}
+
+/* Before a receive on a socket we have not met: is it an unconnected UDP
+ * socket (whose datagrams need their source address)? */
+static int dgram_unconnected(int fd)
+{
+	struct om_fd *e = om_fd_peek(fd);
+
+	if (!e || e->hot == OM_HOT_NONE)
+		e = om_ready() ? om_adopt(fd) : 0;
+	return e && e->hot == OM_HOT_DGRAM;
+}
+
+/* A second descriptor for the same socket counts its bytes; the gauge
+ * stays with the original. */
+static void acct_dup(int oldfd, int newfd)
+{
+	struct om_fd *o = om_fd_peek(oldfd), *n;
+
+	if (newfd < 0)
+		return;
+	om_fd_fresh(newfd);
+	if (!o || o->hot == OM_HOT_NONE || !(n = om_fd_get(newfd)))
+		return;
+	n->cls = o->cls;
+	n->flags = OM_FDF_DECIDED;
+	n->dial = OM_DIAL_DONE;
+	__atomic_store_n(&n->hot, o->hot & OM_HOT_IGNORE ? o->hot : (uint8_t)(o->cls + 1),
+			 __ATOMIC_RELEASE);
+}
+
+/* newfd is closed implicitly; ours is moved out of the way first. */
+static int make_room(int newfd)
+{
+	if (is_ours(newfd)) {
+		int moved = OM_REAL(fcntl)(newfd, F_DUPFD_CLOEXEC, newfd + 1);
+
+		if (moved < 0)
+			return -1;
+		om_seg.fd = moved;
+		OM_REAL(close)(newfd);
+	} else {
+		om_forget_fd(newfd);
+	}
+	return 0;
+}
+
+/* --- lifecycle --- */
+
+OM_EXPORT int socket(int domain, int type, int proto)
+{
+	int fd = OM_REAL(socket)(domain, type, proto);
+
+	if (fd >= 0)
+		om_fd_fresh(fd);
+	return fd;
+}
+
+OM_EXPORT int socketpair(int domain, int type, int proto, int sv[2])
+{
+	int rc = OM_REAL(socketpair)(domain, type, proto, sv);
+
+	if (rc == 0) {
+		om_fd_fresh(sv[0]);
+		om_fd_fresh(sv[1]);
+	}
+	return rc;
 }
 
 OM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
@@ -35,6 +160,161 @@ OM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	return rc;
 }
 
+OM_EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	int nfd = OM_REAL(accept)(fd, sa, len);
+
+	if (nfd >= 0)
+		om_accepted(nfd, sa, sa && len ? *len : 0);
+	return nfd;
+}
+
+OM_EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	int nfd = OM_REAL(accept4)(fd, sa, len, flags);
+
+	if (nfd >= 0)
+		om_accepted(nfd, sa, sa && len ? *len : 0);
+	return nfd;
+}
+
+OM_EXPORT int close(int fd)
+{
+	if (is_ours(fd))
+		return ebadf();
+	om_forget_fd(fd); /* before: the number may be reused at once */
+	return OM_REAL(close)(fd);
+}
+
+OM_EXPORT int dup(int fd)
+{
+	int nfd;
+
+	if (is_ours(fd))
+		return ebadf();
+	nfd = OM_REAL(dup)(fd);
+	acct_dup(fd, nfd);
+	return nfd;
+}
+
+OM_EXPORT int dup2(int oldfd, int newfd)
+{
+	int rc;
+
+	if (is_ours(oldfd))
+		return ebadf();
+	if (oldfd != newfd && make_room(newfd) < 0)
+		return -1;
+	rc = OM_REAL(dup2)(oldfd, newfd);
+	if (rc >= 0 && oldfd != newfd)
+		acct_dup(oldfd, rc);
+	return rc;
+}
+
+OM_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	int rc;
+
+	if (is_ours(oldfd))
+		return ebadf();
+	if (oldfd != newfd && make_room(newfd) < 0)
+		return -1;
+	rc = OM_REAL(dup3)(oldfd, newfd, flags);
+	if (rc >= 0)
+		acct_dup(oldfd, rc);
+	return rc;
+}
+
+static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg)
+{
+	int rc;
+
+	if (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC)
+		return real(fd, cmd, arg);
+	if (is_ours(fd))
+		return ebadf();
+	rc = real(fd, cmd, arg);
+	acct_dup(fd, rc);
+	return rc;
+}
+
+/* The third argument is an int or a pointer depending on cmd; both travel
+ * in the same register or stack slot, so passing it on as a pointer is the
+ * usual way for a wrapper to stay agnostic. */
+OM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(OM_REAL(fcntl), fd, cmd, arg);
+}
+
+OM_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(OM_REAL(fcntl64) ? om_real.fcntl64 : OM_REAL(fcntl), fd,
+			    cmd, arg);
+}
+
+static int real_close_range(unsigned first, unsigned last, int flags)
+{
+	if (OM_REAL(close_range)) /* glibc < 2.34 lacks the wrapper */
+		return om_real.close_range(first, last, flags);
+	return (int)OM_REAL(syscall)(SYS_close_range, first, last, flags);
+}
+
+OM_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	unsigned fd, ours = om_seg.fd >= 0 ? (unsigned)om_seg.fd : ~0u;
+	int rc;
+
+	if (first > last)
+		return real_close_range(first, last, flags);
+	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
+		for (fd = first; fd <= last && fd < OM_FD_MAX; fd++) {
+			if (om_fd_pages[fd >> OM_FD_PAGE_SHIFT])
+				om_forget_fd((int)fd);
+			else
+				fd |= OM_FD_PAGE - 1; /* skip an unmapped page */
+		}
+	}
+	if (ours < first || ours > last)
+		return real_close_range(first, last, flags);
+	/* split around our fd so the program cannot close it */
+	rc = ours > first ? real_close_range(first, ours - 1, flags) : 0;
+	if (rc == 0 && ours < last)
+		rc = real_close_range(ours + 1, last, flags);
+	return rc;
+}
+
+OM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	int rc = OM_REAL(getsockopt)(fd, level, name, val, len);
+
+	if (rc == 0 && level == SOL_SOCKET && name == SO_ERROR && val && len &&
+	    *len >= (socklen_t)sizeof(int)) {
+		struct om_fd *e = om_fd_peek(fd);
+
+		if (e && (e->hot & OM_HOT_SLOW)) {
+			int err = errno;
+
+			om_sockopt_error(e, fd, *(int *)val);
+			errno = err;
+		}
+	}
+	return rc;
+}
+
+/* --- data --- */
+
 OM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	ssize_t r = OM_REAL(read)(fd, buf, n);
@@ -48,6 +328,22 @@ OM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 	ssize_t r = OM_REAL(write)(fd, buf, n);
 
 	om_io(fd, OM_EGRESS, buf, r);
+	return r;
+}
+
+OM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	ssize_t r = OM_REAL(readv)(fd, iov, cnt);
+
+	om_iov(fd, OM_INGRESS, iov, cnt, r);
+	return r;
+}
+
+OM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	ssize_t r = OM_REAL(writev)(fd, iov, cnt);
+
+	om_iov(fd, OM_EGRESS, iov, cnt, r);
 	return r;
 }
 
@@ -68,99 +364,230 @@ OM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 	return r;
 }
 
-OM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+OM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+			 const struct sockaddr *sa, socklen_t len)
 {
-	int rc = OM_REAL(getsockopt)(fd, level, name, val, len);
+	ssize_t r = OM_REAL(sendto)(fd, buf, n, flags, sa, len);
 
-	if (rc == 0 && level == SOL_SOCKET && name == SO_ERROR && val && len &&
-	    *len >= (socklen_t)sizeof(int)) {
-		struct om_fd *e = om_fd_peek(fd);
-
-		if (e && e->hot != OM_HOT_NONE) {
-			int err = errno;
-
-			om_sockopt_error(e, fd, *(int *)val);
-			errno = err;
-		}
-	}
-	return rc;
+	acct_addr(fd, OM_EGRESS, buf, r, sa, len);
+	return r;
 }
 
-OM_EXPORT int close(int fd)
+/* For an unconnected UDP socket we need each datagram's source even when
+ * the caller does not ask for it: we pass our own buffer, which the kernel
+ * fills instead, and the caller sees what it would have seen. */
+static ssize_t recvfrom_common(ssize_t (*chk)(int, void *, size_t, size_t, int,
+					      struct sockaddr *, socklen_t *),
+			       int fd, void *buf, size_t n, size_t buflen, int flags,
+			       struct sockaddr *sa, socklen_t *len)
 {
-	if (is_ours(fd)) {
-		errno = EBADF;
-		return -1;
+	struct sockaddr_storage own;
+	socklen_t ownlen = sizeof own;
+	ssize_t r;
+
+	if (!sa && !(flags & MSG_PEEK) && dgram_unconnected(fd)) {
+		r = chk ? chk(fd, buf, n, buflen, flags, (struct sockaddr *)&own, &ownlen)
+			: OM_REAL(recvfrom)(fd, buf, n, flags, (struct sockaddr *)&own, &ownlen);
+		if (r > 0)
+			om_datagram(OM_INGRESS, (struct sockaddr *)&own, ownlen, r);
+		return r;
 	}
-	om_forget_fd(fd); /* before: the number may be reused at once */
-	return OM_REAL(close)(fd);
+	r = chk ? chk(fd, buf, n, buflen, flags, sa, len)
+		: OM_REAL(recvfrom)(fd, buf, n, flags, sa, len);
+	if (!(flags & MSG_PEEK))
+		acct_addr(fd, OM_INGRESS, buf, r, sa, sa && len && r >= 0 ? *len : 0);
+	return r;
 }
 
-/* newfd is closed implicitly; ours is moved out of the way first. */
-static int make_room(int newfd)
+OM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+			   struct sockaddr *sa, socklen_t *len)
 {
-	if (is_ours(newfd)) {
-		int moved = fcntl(newfd, F_DUPFD_CLOEXEC, newfd + 1);
+	return recvfrom_common(0, fd, buf, n, 0, flags, sa, len);
+}
 
-		if (moved < 0)
+OM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	ssize_t r = OM_REAL(sendmsg)(fd, m, flags);
+
+	acct_msg(fd, OM_EGRESS, m, r);
+	return r;
+}
+
+OM_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+	struct sockaddr_storage own;
+	ssize_t r;
+
+	if (m && !m->msg_name && !(flags & MSG_PEEK) && dgram_unconnected(fd)) {
+		struct msghdr copy = *m;
+
+		copy.msg_name = &own;
+		copy.msg_namelen = sizeof own;
+		r = OM_REAL(recvmsg)(fd, &copy, flags);
+		m->msg_flags = copy.msg_flags;
+		m->msg_controllen = copy.msg_controllen;
+		if (r > 0)
+			om_datagram(OM_INGRESS, (struct sockaddr *)&own, copy.msg_namelen, r);
+		return r;
+	}
+	r = OM_REAL(recvmsg)(fd, m, flags);
+	if (!(flags & MSG_PEEK))
+		acct_msg(fd, OM_INGRESS, m, r);
+	return r;
+}
+
+OM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
+{
+	int r = OM_REAL(sendmmsg)(fd, v, n, flags);
+
+	acct_mmsg(fd, OM_EGRESS, v, r);
+	return r;
+}
+
+OM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
+		       struct timespec *t)
+{
+	int r = OM_REAL(recvmmsg)(fd, v, n, flags, t);
+
+	if (!(flags & MSG_PEEK))
+		acct_mmsg(fd, OM_INGRESS, v, r);
+	return r;
+}
+
+OM_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+	ssize_t r = OM_REAL(sendfile)(out, in, off, n);
+
+	om_io(out, OM_EGRESS, 0, r);
+	return r;
+}
+
+OM_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
+{
+	ssize_t r = OM_REAL(sendfile64)(out, in, off, n);
+
+	om_io(out, OM_EGRESS, 0, r);
+	return r;
+}
+
+/* _FORTIFY_SOURCE entry points: the real ones keep their overflow checks. */
+OM_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	ssize_t r = OM_REAL(__read_chk)(fd, buf, n, buflen);
+
+	om_io(fd, OM_INGRESS, buf, r);
+	return r;
+}
+
+OM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+	ssize_t r = OM_REAL(__recv_chk)(fd, buf, n, buflen, flags);
+
+	if (!(flags & MSG_PEEK))
+		om_io(fd, OM_INGRESS, buf, r);
+	return r;
+}
+
+OM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
+				 int flags, struct sockaddr *sa, socklen_t *len)
+{
+	return recvfrom_common(OM_REAL(__recvfrom_chk), fd, buf, n, buflen, flags,
+			       sa, len);
+}
+
+/* --- syscall(): every number passes through unchanged; the socket ones
+ * are accounted like their libc wrappers.  libuv closes with
+ * syscall(SYS_close) to avoid a cancellation point, so that path must not
+ * detour through close(). --- */
+
+OM_EXPORT long syscall(long n, ...)
+{
+	long a[6], r;
+	va_list ap;
+	int i, err;
+
+	va_start(ap, n);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+
+	switch (n) {
+	case SYS_close:
+		if (is_ours(a[0]))
+			return ebadf();
+		om_forget_fd((int)a[0]);
+		break;
+	case SYS_dup3:
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+		if (is_ours(a[0]))
+			return ebadf();
+		if (a[0] != a[1] && make_room((int)a[1]) < 0)
 			return -1;
-		om_seg.fd = moved;
-		OM_REAL(close)(newfd);
-	} else {
-		om_forget_fd(newfd);
+		break;
+	case SYS_close_range:
+		return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+	case SYS_connect:
+		return connect((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
 	}
-	return 0;
-}
-
-OM_EXPORT int dup2(int oldfd, int newfd)
-{
-	if (is_ours(oldfd)) {
-		errno = EBADF;
-		return -1;
+	r = OM_REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	err = errno;
+	switch (n) {
+	case SYS_read:
+		om_io((int)a[0], OM_INGRESS, (void *)a[1], r);
+		break;
+	case SYS_write:
+		om_io((int)a[0], OM_EGRESS, (void *)a[1], r);
+		break;
+	case SYS_readv:
+		om_iov((int)a[0], OM_INGRESS, (const struct iovec *)a[1], (int)a[2], r);
+		break;
+	case SYS_writev:
+		om_iov((int)a[0], OM_EGRESS, (const struct iovec *)a[1], (int)a[2], r);
+		break;
+	case SYS_sendto:
+		acct_addr((int)a[0], OM_EGRESS, (void *)a[1], r,
+			  (const struct sockaddr *)a[4], (socklen_t)a[5]);
+		break;
+	case SYS_recvfrom:
+		if (!((int)a[3] & MSG_PEEK))
+			acct_addr((int)a[0], OM_INGRESS, (void *)a[1], r, (struct sockaddr *)a[4],
+				  a[4] && a[5] && r >= 0 ? *(socklen_t *)a[5] : 0);
+		break;
+	case SYS_sendmsg:
+		acct_msg((int)a[0], OM_EGRESS, (const struct msghdr *)a[1], r);
+		break;
+	case SYS_recvmsg:
+		if (!((int)a[2] & MSG_PEEK))
+			acct_msg((int)a[0], OM_INGRESS, (const struct msghdr *)a[1], r);
+		break;
+	case SYS_sendmmsg:
+		acct_mmsg((int)a[0], OM_EGRESS, (struct mmsghdr *)a[1], (int)r);
+		break;
+	case SYS_recvmmsg:
+		if (!((int)a[3] & MSG_PEEK))
+			acct_mmsg((int)a[0], OM_INGRESS, (struct mmsghdr *)a[1], (int)r);
+		break;
+	case SYS_socket:
+		if (r >= 0)
+			om_fd_fresh((int)r);
+		break;
+	case SYS_accept:
+	case SYS_accept4:
+		if (r >= 0)
+			om_accepted((int)r, (struct sockaddr *)a[1],
+				    a[1] && a[2] ? *(socklen_t *)a[2] : 0);
+		break;
+	case SYS_dup:
+	case SYS_dup3:
+#ifdef SYS_dup2
+	case SYS_dup2:
+#endif
+		if (r >= 0 && a[0] != r)
+			acct_dup((int)a[0], (int)r);
+		break;
 	}
-	if (oldfd != newfd && make_room(newfd) < 0)
-		return -1;
-	return OM_REAL(dup2)(oldfd, newfd);
-}
-
-OM_EXPORT int dup3(int oldfd, int newfd, int flags)
-{
-	if (is_ours(oldfd)) {
-		errno = EBADF;
-		return -1;
-	}
-	if (oldfd != newfd && make_room(newfd) < 0)
-		return -1;
-	return OM_REAL(dup3)(oldfd, newfd, flags);
-}
-
-static int real_close_range(unsigned first, unsigned last, int flags)
-{
-	if (OM_REAL(close_range)) /* glibc < 2.34 lacks the wrapper */
-		return om_real.close_range(first, last, flags);
-	return (int)syscall(SYS_close_range, first, last, flags);
-}
-
-OM_EXPORT int close_range(unsigned first, unsigned last, int flags)
-{
-	unsigned fd, ours = om_seg.fd >= 0 ? (unsigned)om_seg.fd : ~0u;
-	int rc;
-
-	if (first > last)
-		return real_close_range(first, last, flags);
-	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
-		for (fd = first; fd <= last && fd < OM_FD_MAX; fd++) {
-			if (om_fd_pages[fd >> OM_FD_PAGE_SHIFT])
-				om_forget_fd((int)fd);
-			else
-				fd |= OM_FD_PAGE - 1; /* skip an unmapped page */
-		}
-	}
-	if (ours < first || ours > last)
-		return real_close_range(first, last, flags);
-	/* split around our fd so its lock survives */
-	rc = ours > first ? real_close_range(first, ours - 1, flags) : 0;
-	if (rc == 0 && ours < last)
-		rc = real_close_range(ours + 1, last, flags);
-	return rc;
+	errno = err;
+	return r;
 }

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -444,11 +445,47 @@ OM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 	return r;
 }
 
+/* Source addresses lent to an unconnected UDP recvmmsg() that asked for
+ * none; past this many messages the rest count under the last source. */
+#define OM_MMSG_NAMES 64
+
 OM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
 		       struct timespec *t)
 {
-	int r = OM_REAL(recvmmsg)(fd, v, n, flags, t);
+	struct sockaddr_in6 own[OM_MMSG_NAMES];
+	socklen_t saved[OM_MMSG_NAMES];
+	unsigned i, lent = 0;
+	int r;
 
+	if (v && n && !(flags & MSG_PEEK) && dgram_unconnected(fd)) {
+		lent = n < OM_MMSG_NAMES ? n : OM_MMSG_NAMES;
+		for (i = 0; i < lent; i++) {
+			if (v[i].msg_hdr.msg_name) {
+				lent = i; /* the caller asked for names after all */
+				break;
+			}
+			saved[i] = v[i].msg_hdr.msg_namelen;
+			v[i].msg_hdr.msg_name = &own[i];
+			v[i].msg_hdr.msg_namelen = sizeof own[i];
+		}
+	}
+	r = OM_REAL(recvmmsg)(fd, v, n, flags, t);
+	if (lent) {
+		int err = errno;
+
+		for (i = 0; i < lent; i++) {
+			if ((int)i < r)
+				om_datagram(OM_INGRESS, (struct sockaddr *)&own[i],
+					    v[i].msg_hdr.msg_namelen, (ssize_t)v[i].msg_len);
+			v[i].msg_hdr.msg_name = 0;
+			v[i].msg_hdr.msg_namelen = saved[i];
+		}
+		for (i = lent; (int)i < r; i++)
+			om_datagram(OM_INGRESS, (struct sockaddr *)&own[lent - 1],
+				    sizeof own[0], (ssize_t)v[i].msg_len);
+		errno = err;
+		return r;
+	}
 	if (!(flags & MSG_PEEK))
 		acct_mmsg(fd, OM_INGRESS, v, r);
 	return r;

@@ -19,8 +19,10 @@ head -c 262161 /dev/urandom >"$OM_TMP/www/blob" # odd size on purpose
 SIZE=262161
 om_bg "$PY" -m http.server --bind 0.0.0.0 --directory "$OM_TMP/www" 8080 >/dev/null 2>&1
 om_bg microsocks -i 127.0.0.1 -p 1080 >/dev/null 2>&1
+om_bg microsocks -i 127.0.0.1 -p 1081 -u alice -P s3cret >/dev/null 2>&1
 om_wait_port 198.18.0.1 8080
 om_wait_port 127.0.0.1 1080
+om_wait_port 127.0.0.1 1081
 
 # run_curl SEGMENT [ENV=VAL...] -- CURL ARGS: prints "request header body"
 run_curl() {
@@ -60,6 +62,15 @@ read -r req hdr body code < <(run_curl "$seg" ONIONMETER_PROXIES=127.0.0.1:1080 
 om_expect "$seg" 'onionmeter_dials_total{class="onion",outcome="success"}' 1
 om_expect "$seg" 'onionmeter_bytes_total{class="onion",direction="ingress"}' $((hdr + body + s_in))
 
+# 2b. username/password authentication (RFC 1929), as Tor stream isolation uses
+seg=$OM_TMP/onion-auth.seg
+read -r req hdr body code < <(run_curl "$seg" -- --socks5-hostname alice:s3cret@127.0.0.1:1081 "http://$ONION:8080/blob")
+[ "$code" = 200 ] || om_fail "authenticated onion fetch: http $code"
+om_expect "$seg" 'onionmeter_dials_total{class="onion",outcome="success"}' 1
+om_expect "$seg" 'onionmeter_bytes_total{class="onion",direction="ingress"}' $((hdr + body + s_in + 2))
+run_curl "$seg" -- --socks5-hostname alice:wrong@127.0.0.1:1081 "http://$ONION:8080/blob" >/dev/null
+om_expect "$seg" 'onionmeter_dials_total{class="proxied",outcome="denied"}' 1
+
 # 3. a clearnet host through the proxy by address: proxied
 seg=$OM_TMP/proxied.seg
 read -r req hdr body code < <(run_curl "$seg" -- --socks5 127.0.0.1:1080 "http://198.18.0.1:8080/blob")
@@ -89,7 +100,7 @@ om_expect "$seg" 'onionmeter_dials_total{class="direct",outcome="success"}' 0
 # 6. failures: refused direct dial; configured proxy down; unknown onion
 seg=$OM_TMP/fail.seg
 run_curl "$seg" -- "http://198.18.0.1:9/" >/dev/null
-run_curl "$seg" ONIONMETER_PROXIES=127.0.0.1:1081 -- --socks5-hostname 127.0.0.1:1081 "http://$ONION/" >/dev/null
+run_curl "$seg" ONIONMETER_PROXIES=127.0.0.1:1082 -- --socks5-hostname 127.0.0.1:1082 "http://$ONION/" >/dev/null
 om_expect "$seg" 'onionmeter_dials_total{class="direct",outcome="refused"}' 1
 om_expect "$seg" 'onionmeter_dials_total{class="proxied",outcome="refused"}' 1
 om_expect "$seg" 'onionmeter_proxy_unreachable_total' 1

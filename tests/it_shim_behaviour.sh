@@ -84,6 +84,29 @@ ingress=$(om_metric "$seg" 'onionmeter_bytes_total{class="local",direction="ingr
 [ "$ingress" -ge 150000 ] && [ "$ingress" -lt 152000 ] || om_fail "fork/exec ingress $ingress"
 echo "ok: fork+exec ingress $ingress for 3 x 50000 bytes"
 
+# 5. Python asyncio: non-blocking connects, refused and successful
+seg=$OM_TMP/asyncio.seg
+DEAD=$(om_free_port)
+ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c '
+import asyncio, sys
+async def main():
+    try:
+        await asyncio.open_connection("127.0.0.1", int(sys.argv[1]))
+        sys.exit("connect to a closed port succeeded?")
+    except ConnectionRefusedError:
+        pass
+    r, w = await asyncio.open_connection("127.0.0.1", int(sys.argv[2]))
+    w.write(b"GET /f HTTP/1.0\r\n\r\n")
+    data = await r.read()
+    w.close()
+    await w.wait_closed()
+    assert len(data) > 50000
+asyncio.run(main())
+' "$DEAD" "$PORT" || om_fail "asyncio client failed"
+om_expect "$seg" 'onionmeter_dials_total{class="local",outcome="refused"}' 1
+om_expect "$seg" 'onionmeter_dials_total{class="local",outcome="success"}' 1
+om_expect "$seg" 'onionmeter_connections{class="local"}' 0
+
 # 4. a fork child outliving its parent keeps only its own slot alive
 seg=$OM_TMP/orphan.seg
 ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c '

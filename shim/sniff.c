@@ -44,8 +44,10 @@ int om_req_feed(struct om_req *r, const uint8_t *b, size_t n, size_t *used)
 				r->proto = OM_PROTO_SOCKS4;
 			else if (b[i] == 'C')
 				r->proto = OM_PROTO_HTTP;
-			else
+			else {
+				*used = i + 1;
 				return OM_SNIFF_NOT_PROXY;
+			}
 		}
 		rc = r->proto == OM_PROTO_HTTP ? om_http_req_byte(r, b[i])
 					       : om_socks_req_byte(r, b[i]);

@@ -44,8 +44,8 @@ struct om_rep {
 	uint16_t status; /* HTTP status code being read */
 };
 
-/* Feed bytes the program wrote.  On DONE, *used is how many bytes of b the
- * request took (the rest is payload). */
+/* Feed bytes the program wrote.  *used is how many bytes of b were looked
+ * at: on DONE, the rest is payload. */
 int om_req_feed(struct om_req *r, const uint8_t *b, size_t n, size_t *used);
 /* Feed bytes the program read.  On DONE, r->outcome is an enum om_outcome. */
 int om_rep_feed(struct om_rep *r, const uint8_t *b, size_t n);

@@ -107,6 +107,63 @@ om_expect "$seg" 'onionmeter_dials_total{class="local",outcome="refused"}' 1
 om_expect "$seg" 'onionmeter_dials_total{class="local",outcome="success"}' 1
 om_expect "$seg" 'onionmeter_connections{class="local"}' 0
 
+# 6. a connected socket inherited across exec is classified on first use;
+#    subprocess (posix_spawn/vfork) children attach on their own
+seg=$OM_TMP/inherit.seg
+ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c '
+import os, socket, subprocess, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+os.set_inheritable(s.fileno(), True)
+subprocess.run([sys.executable, "-c", "import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:%s/f\").read()" % sys.argv[1]], check=True)
+os.execv(sys.executable, [sys.executable, "-c", """
+import os, sys
+fd = int(sys.argv[1])
+os.write(fd, b"GET /f HTTP/1.0\\r\\n\\r\\n")
+got = 0
+while True:
+    b = os.read(fd, 65536)
+    if not b: break
+    got += len(b)
+assert got > 50000, got
+os.close(fd)
+""", str(s.fileno())])
+' "$PORT" || om_fail "inherit/spawn client failed"
+# dialled before exec + dialled by the spawned child; the inherited one is
+# counted, not dialled, after exec
+om_expect "$seg" 'onionmeter_dials_total{class="local",outcome="success"}' 2
+ingress=$(om_metric "$seg" 'onionmeter_bytes_total{class="local",direction="ingress"}')
+[ "$ingress" -ge 100000 ] || om_fail "inherited socket not counted after exec: ingress $ingress"
+om_expect "$seg" 'onionmeter_connections{class="local"}' 0
+echo "ok: inherited socket counted after exec; spawned child counted"
+
+# 7. inbound: a server under the shim; ONIONMETER_ONION_PORTS marks the
+#    local end of an onion service
+seg=$OM_TMP/server.seg
+SPORT=$(om_free_port)
+ONIONMETER_SEGMENT=$seg ONIONMETER_ONION_PORTS="1,$SPORT" "$OM_RUN" -- "$PY" -c '
+import socket, sys
+ls = socket.socket()
+ls.bind(("127.0.0.1", int(sys.argv[1])))
+ls.listen()
+open(sys.argv[2], "w").close()
+for _ in range(2):
+    c, _ = ls.accept()
+    c.sendall(c.recv(100) * 10)
+    c.close()
+' "$SPORT" "$OM_TMP/server.ready" &
+spid=$!
+for i in $(seq 1 50); do [ -e "$OM_TMP/server.ready" ] && break; sleep 0.1; done
+for i in 1 2; do
+	LD_PRELOAD= "$PY" -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.sendall(b"x" * 100)
+n = 0
+while n < 1000: n += len(s.recv(1000))' "$SPORT"
+done
+wait "$spid" || om_fail "server failed"
+om_expect "$seg" 'onionmeter_accepted_total{class="onion"}' 2
+om_expect "$seg" 'onionmeter_bytes_total{class="onion",direction="ingress"}' 200
+om_expect "$seg" 'onionmeter_bytes_total{class="onion",direction="egress"}' 2000
+
 # 4. a fork child outliving its parent keeps only its own slot alive
 seg=$OM_TMP/orphan.seg
 ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c '

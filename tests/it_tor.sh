@@ -44,6 +44,9 @@ fetch --socks4a 127.0.0.1:9050 http://invalid.onion/
 om_expect "$seg" 'onionmeter_dials_total{class="onion",outcome="error"}' 1
 fetch --proxytunnel -x http://127.0.0.1:9080 http://invalid.onion/
 om_expect "$seg" 'onionmeter_dials_total{class="onion",outcome="unreachable"}' 1
+# plain SOCKS4 to an address: exit traffic, which tor cannot build here
+fetch --socks4 127.0.0.1:9050 http://198.18.0.1/
+om_expect "$seg" 'onionmeter_dials_total{class="proxied",outcome="error"}' 1
 om_expect "$seg" 'onionmeter_dials_total{class="onion",outcome="success"}' 0
 # every dial, whatever its outcome, has its latency in the histogram
 om_expect "$seg" 'onionmeter_dial_duration_seconds_count{class="onion"}' 5

@@ -164,6 +164,22 @@ om_expect "$seg" 'onionmeter_accepted_total{class="onion"}' 2
 om_expect "$seg" 'onionmeter_bytes_total{class="onion",direction="ingress"}' 200
 om_expect "$seg" 'onionmeter_bytes_total{class="onion",direction="egress"}' 2000
 
+# 8. calls that arrive before our constructor ran (a dependency's
+#    constructor) are wrapped, attach the shim on the spot, and count
+seg=$OM_TMP/early.seg
+LD_PRELOAD= "$PY" -c '
+import socket, sys
+ls = socket.socket(); ls.bind(("127.0.0.1", int(sys.argv[1]))); ls.listen()
+open(sys.argv[2], "w").close()
+c, _ = ls.accept(); c.recv(100); c.close()' "$(om_free_port | tee "$OM_TMP/eport")" "$OM_TMP/early.ready" &
+epid=$!
+for i in $(seq 1 50); do [ -e "$OM_TMP/early.ready" ] && break; sleep 0.1; done
+out=$(EARLY_PORT=$(cat "$OM_TMP/eport") ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$OM_BUILD/tests/early_main") ||
+	om_fail "early I/O failed under the shim: $out"
+wait "$epid"
+om_expect "$seg" 'onionmeter_dials_total{class="local",outcome="success"}' 1
+om_expect "$seg" 'onionmeter_bytes_total{class="local",direction="egress"}' 12
+
 # 4. a fork child outliving its parent keeps only its own slot alive
 seg=$OM_TMP/orphan.seg
 ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c '

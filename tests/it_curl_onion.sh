@@ -23,6 +23,21 @@ om_bg microsocks -i 127.0.0.1 -p 1081 -u alice -P s3cret >/dev/null 2>&1
 om_wait_port 198.18.0.1 8080
 om_wait_port 127.0.0.1 1080
 om_wait_port 127.0.0.1 1081
+if command -v danted >/dev/null; then
+	cat >"$OM_TMP/danted.conf" <<C
+logoutput: stderr
+internal: 127.0.0.1 port = 1085
+external: 198.18.0.1
+socksmethod: none
+clientmethod: none
+user.privileged: $(id -un)
+user.unprivileged: $(id -un)
+client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
+socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
+C
+	LD_PRELOAD= om_bg danted -f "$OM_TMP/danted.conf" -N 1 >"$OM_TMP/danted.log" 2>&1
+	om_wait_port 127.0.0.1 1085
+fi
 
 # run_curl SEGMENT [ENV=VAL...] -- CURL ARGS: prints "request header body"
 run_curl() {
@@ -79,6 +94,18 @@ om_expect "$seg" 'onionmeter_dials_total{class="proxied",outcome="success"}' 1
 om_expect "$seg" 'onionmeter_bytes_total{class="proxied",direction="ingress"}' $((hdr + body + 12))
 om_expect "$seg" 'onionmeter_bytes_total{class="proxied",direction="egress"}' $((req + GREET + 10))
 om_expect "$seg" 'onionmeter_dials_total{class="onion",outcome="success"}' 0
+
+# 3b. SOCKS4 through dante: request 8 bytes + empty user id + NUL, reply 8
+if command -v danted >/dev/null; then
+	seg=$OM_TMP/socks4.seg
+	read -r req hdr body code < <(run_curl "$seg" -- --socks4 127.0.0.1:1085 "http://198.18.0.1:8080/blob")
+	[ "$code" = 200 ] || om_fail "SOCKS4 fetch through dante: http $code"
+	om_expect "$seg" 'onionmeter_dials_total{class="proxied",outcome="success"}' 1
+	om_expect "$seg" 'onionmeter_bytes_total{class="proxied",direction="ingress"}' $((hdr + body + 8))
+	om_expect "$seg" 'onionmeter_bytes_total{class="proxied",direction="egress"}' $((req + 9))
+else
+	echo "note: danted not installed, SOCKS4 success path not exercised"
+fi
 
 # 4. direct to the namespace's clearnet test host
 seg=$OM_TMP/direct.seg

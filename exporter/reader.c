@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -168,11 +169,13 @@ int om_reader_sum(const void *map, size_t len, int fd, struct om_totals *t,
 	return 0;
 }
 
-int om_reader_snapshot(struct om_reader *r, struct om_totals *t)
+/* Run fn over the mapping with SIGBUS caught: a file truncated under us
+ * turns into an error for this scrape, never a crash. */
+static int guarded(struct om_reader *r, int (*fn)(struct om_reader *, void *),
+		   void *arg)
 {
 	struct sigaction sa, old;
 	sigjmp_buf jb;
-	const char *why = 0;
 	int rc;
 
 	if (current(r) < 0)
@@ -189,20 +192,91 @@ int om_reader_snapshot(struct om_reader *r, struct om_totals *t)
 		return -1;
 	}
 	bus_jmp = &jb;
-	/* Sum within the size we validated at attach, whatever the header
-	 * says now: a writer cannot widen our reads. */
-	rc = om_reader_sum(r->hdr, r->size, r->fd, t, &why);
-	if (rc == 0 && t->slots != r->nslots) {
-		rc = -1;
-		why = "segment geometry changed under us";
-	}
+	rc = fn(r, arg);
 	bus_jmp = 0;
 	sigaction(SIGBUS, &old, 0);
-	if (rc < 0) {
+	return rc;
+}
+
+static int snapshot(struct om_reader *r, void *arg)
+{
+	struct om_totals *t = arg;
+	const char *why = 0;
+
+	/* Sum within the size we validated at attach, whatever the header
+	 * says now: a writer cannot widen our reads. */
+	if (om_reader_sum(r->hdr, r->size, r->fd, t, &why) == 0 && t->slots != r->nslots)
+		why = "segment geometry changed under us";
+	if (why) {
 		snprintf(r->error, sizeof r->error, "%s: %s", r->path, why);
 		om_reader_close(r);
 		return -1;
 	}
 	r->error[0] = '\0';
 	return 0;
+}
+
+int om_reader_snapshot(struct om_reader *r, struct om_totals *t)
+{
+	return guarded(r, snapshot, t);
+}
+
+static int by_pos(const void *a, const void *b)
+{
+	const struct om_event *x = a, *y = b;
+
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Only called on a mapping that passed om_layout_check for len. */
+void om_events_from(const void *map, size_t len, struct om_events *out)
+{
+	const struct om_header *h = map;
+	const struct om_ring_entry *ring;
+	unsigned i;
+
+	out->n = 0;
+	if (om_layout_check(h, len))
+		return;
+	ring = (const void *)((const char *)map + h->ring_off);
+	for (i = 0; i < OM_RING_ENTRIES; i++) {
+		struct om_ring_entry copy;
+		struct om_event *e = &out->ev[out->n];
+		uint64_t s1 = __atomic_load_n(&ring[i].seq, __ATOMIC_ACQUIRE), s2;
+
+		if (s1 == 0 || (s1 & 1))
+			continue; /* never written, or being written */
+		memcpy(&copy, &ring[i], sizeof copy);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = __atomic_load_n(&ring[i].seq, __ATOMIC_RELAXED);
+		if (s1 != s2 || copy.kind >= OM_NLEAK || copy.action >= OM_NACTION ||
+		    (copy.family != 0 && copy.family != 4 && copy.family != 6))
+			continue; /* torn or nonsense: drop it */
+		e->pos = s1 / 2 - 1;
+		e->time_ns = copy.time_ns;
+		e->pid = copy.pid;
+		e->kind = copy.kind;
+		e->action = copy.action;
+		e->family = copy.family;
+		e->port = copy.port;
+		memcpy(e->addr, copy.addr, sizeof e->addr);
+		memcpy(e->name, copy.name, sizeof e->name);
+		e->name[sizeof e->name - 1] = '\0';
+		memcpy(e->comm, copy.comm, sizeof e->comm);
+		e->comm[sizeof e->comm - 1] = '\0';
+		out->n++;
+	}
+	qsort(out->ev, (size_t)out->n, sizeof out->ev[0], by_pos);
+}
+
+static int events(struct om_reader *r, void *arg)
+{
+	om_events_from(r->hdr, r->size, arg);
+	return 0;
+}
+
+int om_reader_events(struct om_reader *r, struct om_events *out)
+{
+	out->n = 0;
+	return guarded(r, events, out);
 }

@@ -26,6 +26,23 @@ struct om_totals {
 	uint64_t slots, slots_used, attach_failures;
 };
 
+/* One leak event, copied out of the ring and validated. */
+struct om_event {
+	uint64_t pos; /* ring position: order of recording */
+	uint64_t time_ns;
+	uint32_t pid;
+	uint8_t kind, action, family;
+	uint16_t port;
+	uint8_t addr[16];
+	char name[48];
+	char comm[16];
+};
+
+struct om_events {
+	int n; /* oldest first */
+	struct om_event ev[OM_RING_ENTRIES];
+};
+
 struct om_reader {
 	char name[PATH_MAX]; /* as given on the command line */
 	char path[PATH_MAX];
@@ -43,6 +60,10 @@ int om_reader_init(struct om_reader *r, const char *name);
  * 0 and fills t if the segment is up, else -1 with r->error set. */
 int om_reader_snapshot(struct om_reader *r, struct om_totals *t);
 void om_reader_close(struct om_reader *r);
+
+/* Copy the valid, complete events out of the ring, oldest first. */
+int om_reader_events(struct om_reader *r, struct om_events *out);
+void om_events_from(const void *map, size_t len, struct om_events *out);
 
 /* Exposed for the fuzzer: validate and sum a mapped image of len bytes;
  * liveness probes are skipped when fd < 0 (every slot counts as dead). */

@@ -6,7 +6,7 @@
 #include "shim.h"
 
 /* Reduce an address to family 4/6 + bytes; v4-mapped v6 counts as v4. */
-static int norm(const struct sockaddr *sa, socklen_t len, uint8_t *fam,
+int om_sockaddr(const struct sockaddr *sa, socklen_t len, uint8_t *fam,
 		uint8_t addr[16], uint16_t *port)
 {
 	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
@@ -58,7 +58,7 @@ enum om_dest om_classify(const struct sockaddr *sa, socklen_t len)
 	uint16_t port;
 	int i;
 
-	if (!sa || norm(sa, len, &fam, addr, &port) < 0)
+	if (!sa || om_sockaddr(sa, len, &fam, addr, &port) < 0)
 		return OM_DEST_NONE;
 	for (i = 0; i < om_cfg.nproxies; i++) {
 		const struct om_endpoint *p = &om_cfg.proxies[i];

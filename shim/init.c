@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "counters.h"
+#include "leak.h"
 #include "real.h"
 #include "shim.h"
 
@@ -104,6 +105,25 @@ static void read_config(void)
 		n = 0;
 	}
 	om_cfg.nports = n;
+
+	s = env("ONIONMETER_POLICY");
+	if (!s || !*s || !strcmp(s, "audit")) {
+		om_policy = OM_POLICY_AUDIT;
+	} else if (!strcmp(s, "tor-only")) {
+		om_policy = OM_POLICY_TOR_ONLY;
+	} else if (!strcmp(s, "onion-only")) {
+		om_policy = OM_POLICY_ONION_ONLY;
+	} else {
+		om_say("unknown ONIONMETER_POLICY \"", s,
+		       "\" (want audit, tor-only or onion-only); using audit", (char *)0);
+		om_policy = OM_POLICY_AUDIT;
+	}
+	s = env("ONIONMETER_ENFORCE");
+	om_enforce = s && (!strcmp(s, "1") || !strcmp(s, "yes") || !strcmp(s, "true"));
+	if (s && *s && !om_enforce && strcmp(s, "0") && strcmp(s, "no") && strcmp(s, "false"))
+		om_say("ONIONMETER_ENFORCE must be 1 or 0, got \"", s, "\"; not enforcing",
+		       (char *)0);
+	om_precheck_requests = om_enforce && om_policy == OM_POLICY_ONION_ONLY;
 }
 
 static void attach(void)

@@ -8,6 +8,8 @@
 #ifndef OM_REAL_H
 #define OM_REAL_H
 
+#include <netdb.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -48,7 +50,16 @@
 	X(int, fcntl64, (int, int, ...))                                      \
 	X(int, close_range, (unsigned, unsigned, int))                        \
 	X(int, getsockopt, (int, int, int, void *, socklen_t *))              \
-	X(long, syscall, (long, ...))
+	X(long, syscall, (long, ...))                                         \
+	X(int, getaddrinfo, (const char *, const char *,                      \
+			     const struct addrinfo *, struct addrinfo **))    \
+	X(struct hostent *, gethostbyname, (const char *))                    \
+	X(struct hostent *, gethostbyname2, (const char *, int))              \
+	X(int, gethostbyname_r, (const char *, struct hostent *, char *,      \
+				 size_t, struct hostent **, int *))           \
+	X(int, gethostbyname2_r, (const char *, int, struct hostent *,        \
+				  char *, size_t, struct hostent **, int *))  \
+	X(int, getaddrinfo_a, (int, struct gaicb **, int, struct sigevent *))
 
 #define OM_REAL_DECL(ret, name, args) ret(*name) args;
 struct om_real {

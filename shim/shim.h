@@ -54,6 +54,8 @@ void om_say(const char *first, ...) __attribute__((sentinel));
 /* classify.c */
 enum om_dest { OM_DEST_NONE, OM_DEST_PROXY, OM_DEST_LOCAL, OM_DEST_DIRECT };
 enum om_dest om_classify(const struct sockaddr *sa, socklen_t len);
+int om_sockaddr(const struct sockaddr *sa, socklen_t len, uint8_t *fam,
+		uint8_t addr[16], uint16_t *port);
 /* Parse "host:port,[v6]:port" / "cidr,cidr" lists; return entries kept,
  * or -1 with *bad pointing at the first entry that did not parse. */
 int om_parse_proxies(const char *s, struct om_endpoint *out, int max,

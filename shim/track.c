@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "leak.h"
 #include "real.h"
 #include "shim.h"
 
@@ -257,6 +258,7 @@ static void sniff_egress(struct om_fd *e, struct om_block *b,
 	if (rc == OM_SNIFF_DONE) {
 		decide(e, b, e->req.onion ? OM_CLASS_ONION : OM_CLASS_PROXIED);
 		e->flags |= OM_FDF_REQ_DONE;
+		om_leak_request_done(e);
 	}
 	count_bytes(e, b, OM_EGRESS, r);
 	if (rc == OM_SNIFF_NOT_PROXY)

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "leak.h"
 #include "real.h"
 #include "shim.h"
 #include "track.h"
@@ -34,6 +35,32 @@ static int ebadf(void)
 {
 	errno = EBADF;
 	return -1;
+}
+
+/* An enforced leak refusal: nothing was sent. */
+static int eacces(void)
+{
+	errno = EACCES;
+	return -1;
+}
+
+/* Would sending to this address (or these messages) leak?  Refuse? */
+static int refuse_dest(int fd, const struct sockaddr *sa, socklen_t len, int dgram)
+{
+	return om_policy != OM_POLICY_AUDIT && sa && len && om_leak_dest(fd, sa, len, dgram);
+}
+
+static int refuse_msg(int fd, const struct msghdr *m)
+{
+	return m && (refuse_dest(fd, m->msg_name, m->msg_namelen, 1) ||
+		     om_leak_request(fd, m->msg_iov, (int)m->msg_iovlen));
+}
+
+static int refuse_buf(int fd, const void *buf, size_t n)
+{
+	struct iovec v = { (void *)buf, n };
+
+	return om_leak_request(fd, &v, 1);
 }
 
 /* --- accounting shared by the libc wrappers and syscall() --- */
@@ -150,6 +177,8 @@ OM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	struct om_fd *e = 0;
 	int rc, err, fresh = 0;
 
+	if (refuse_dest(fd, sa, len, 0))
+		return eacces();
 	if (om_ready())
 		e = om_connect_pre(fd, sa, len, &fresh);
 	rc = OM_REAL(connect)(fd, sa, len);
@@ -326,7 +355,11 @@ OM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 
 OM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-	ssize_t r = OM_REAL(write)(fd, buf, n);
+	ssize_t r;
+
+	if (refuse_buf(fd, buf, n))
+		return eacces();
+	r = OM_REAL(write)(fd, buf, n);
 
 	om_io(fd, OM_EGRESS, buf, r);
 	return r;
@@ -342,7 +375,11 @@ OM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 
 OM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-	ssize_t r = OM_REAL(writev)(fd, iov, cnt);
+	ssize_t r;
+
+	if (om_leak_request(fd, iov, cnt))
+		return eacces();
+	r = OM_REAL(writev)(fd, iov, cnt);
 
 	om_iov(fd, OM_EGRESS, iov, cnt, r);
 	return r;
@@ -359,7 +396,11 @@ OM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 
 OM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-	ssize_t r = OM_REAL(send)(fd, buf, n, flags);
+	ssize_t r;
+
+	if (refuse_buf(fd, buf, n))
+		return eacces();
+	r = OM_REAL(send)(fd, buf, n, flags);
 
 	om_io(fd, OM_EGRESS, buf, r);
 	return r;
@@ -368,7 +409,11 @@ OM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 OM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			 const struct sockaddr *sa, socklen_t len)
 {
-	ssize_t r = OM_REAL(sendto)(fd, buf, n, flags, sa, len);
+	ssize_t r;
+
+	if (refuse_dest(fd, sa, len, 1) || refuse_buf(fd, buf, n))
+		return eacces();
+	r = OM_REAL(sendto)(fd, buf, n, flags, sa, len);
 
 	acct_addr(fd, OM_EGRESS, buf, r, sa, len);
 	return r;
@@ -408,7 +453,11 @@ OM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
 
 OM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 {
-	ssize_t r = OM_REAL(sendmsg)(fd, m, flags);
+	ssize_t r;
+
+	if (refuse_msg(fd, m))
+		return eacces();
+	r = OM_REAL(sendmsg)(fd, m, flags);
 
 	acct_msg(fd, OM_EGRESS, m, r);
 	return r;
@@ -439,7 +488,13 @@ OM_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 
 OM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 {
-	int r = OM_REAL(sendmmsg)(fd, v, n, flags);
+	unsigned i;
+	int r;
+
+	for (i = 0; v && i < n; i++)
+		if (refuse_msg(fd, &v[i].msg_hdr))
+			return eacces(); /* all or nothing: nothing is sent */
+	r = OM_REAL(sendmmsg)(fd, v, n, flags);
 
 	acct_mmsg(fd, OM_EGRESS, v, r);
 	return r;

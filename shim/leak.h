@@ -1,0 +1,50 @@
+/* Leak verdicts under ONIONMETER_POLICY, enforcement, and the event ring.
+ *
+ *   audit       only onion_dns is a leak (a .onion name went to DNS)
+ *   tor-only    everything non-local must go through a proxy
+ *   onion-only  everything non-local must be a .onion dial
+ *
+ * With ONIONMETER_ENFORCE=1 the leaking call fails before anything is
+ * sent, and the leak is counted as blocked. */
+#ifndef OM_LEAK_H
+#define OM_LEAK_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "fdtable.h"
+
+enum om_policy { OM_POLICY_AUDIT, OM_POLICY_TOR_ONLY, OM_POLICY_ONION_ONLY };
+
+extern int om_policy;
+extern int om_enforce;
+/* Set when writes to a proxy must be checked before they are sent
+ * (onion-only + enforce): one predictable load on the write path. */
+extern int om_precheck_requests;
+
+/* Record a leak: counter plus ring event.  fam 4/6 with addr and port, or
+ * 0 with a host name.  Returns 1 if the call must be refused. */
+int om_leak(unsigned kind, int fam, const void *addr, uint16_t port,
+	    const char *name);
+
+/* connect(), or a datagram sent with an address: a leak?  Refuse? */
+int om_leak_dest(int fd, const struct sockaddr *sa, socklen_t len, int dgram_only);
+/* A name handed to the system resolver.  Returns 1 to refuse. */
+int om_leak_lookup(const char *name, int numeric_only);
+/* onion-only: would these bytes complete a request for a clearnet host? */
+int om_leak_request_slow(struct om_fd *e, const struct iovec *iov, int cnt);
+/* The request just completed (from the sniffer): verdict without refusal. */
+void om_leak_request_done(struct om_fd *e);
+
+static inline int om_leak_request(int fd, const struct iovec *iov, int cnt)
+{
+	struct om_fd *e;
+
+	if (__builtin_expect(!om_precheck_requests, 1))
+		return 0;
+	e = om_fd_peek(fd);
+	return e && (e->hot & OM_HOT_SLOW) ? om_leak_request_slow(e, iov, cnt) : 0;
+}
+
+#endif

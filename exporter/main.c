@@ -29,13 +29,17 @@ static const char usage[] =
 "      --once            print one exposition to stdout and exit; exit\n"
 "                        status 1 if any segment is down\n"
 "  -f, --format FMT      output of --once: prometheus (default),\n"
-"                        openmetrics, json or summary\n"
+"                        openmetrics, json or summary (json and summary\n"
+"                        include the recent leak events)\n"
+"      --leaks-endpoint  serve the recent leak events as JSON on /leaks.\n"
+"                        Off by default: events hold destination addresses\n"
+"                        and names, which /metrics never shows\n"
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show the version and exit\n"
 "\n"
 "Endpoints: /metrics (Prometheus text, or OpenMetrics 1.0 when the Accept\n"
 "header asks for it), / (landing page), /-/healthy, /-/ready (200 once\n"
-"every segment is attached).  A segment that does not exist yet is waited\n"
+"every segment is attached), /leaks with --leaks-endpoint.  A segment that does not exist yet is waited\n"
 "for and reported as onionmeter_segment_up 0.\n"
 "\n"
 "Examples:\n"
@@ -46,8 +50,18 @@ static const char usage[] =
 struct app {
 	struct om_reader readers[MAX_ITEMS];
 	struct om_source src[MAX_ITEMS];
+	struct om_events events[MAX_ITEMS];
 	int nsrc;
+	int leaks_endpoint;
 };
+
+static void want_events(struct app *a, int on)
+{
+	int i;
+
+	for (i = 0; i < a->nsrc; i++)
+		a->src[i].ev = on ? &a->events[i] : 0;
+}
 
 static double mono(void)
 {
@@ -101,8 +115,15 @@ static void handle(const struct om_http_req *req, struct om_http_resp *r,
 			      "</head><body><h1>onionmeter exporter %s</h1><ul>"
 			      "<li><a href=\"metrics\">metrics</a></li>"
 			      "<li><a href=\"-/healthy\">healthy</a></li>"
-			      "<li><a href=\"-/ready\">ready</a></li></ul></body></html>\n",
-			      OM_VERSION);
+			      "<li><a href=\"-/ready\">ready</a></li>%s</ul></body></html>\n",
+			      OM_VERSION,
+			      a->leaks_endpoint ? "<li><a href=\"leaks\">leak events</a></li>" : "");
+	} else if (a->leaks_endpoint && path_is(req, "/leaks")) {
+		r->content_type = "application/json";
+		want_events(a, 1);
+		om_collect(a->src, a->nsrc);
+		om_render_events_json(&r->body, a->src, a->nsrc);
+		want_events(a, 0);
 	} else if (path_is(req, "/-/healthy")) {
 		om_buf_printf(&r->body, "OK\n");
 	} else if (path_is(req, "/-/ready")) {
@@ -158,6 +179,7 @@ int main(int argc, char **argv)
 		{ "segment", required_argument, 0, 's' },
 		{ "once", no_argument, 0, 'o' },
 		{ "format", required_argument, 0, 'f' },
+		{ "leaks-endpoint", no_argument, 0, 'L' },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -184,6 +206,9 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			once = 1;
+			break;
+		case 'L':
+			app.leaks_endpoint = 1;
 			break;
 		case 'f':
 			if (parse_format(optarg, &fmt) < 0) {
@@ -228,6 +253,7 @@ int main(int argc, char **argv)
 		struct om_buf b = { 0 };
 		int down = 0;
 
+		want_events(&app, fmt == OM_FMT_JSON || fmt == OM_FMT_SUMMARY);
 		scrape(&app, &b, fmt);
 		for (i = 0; i < app.nsrc; i++)
 			if (!app.src[i].up) {

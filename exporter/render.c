@@ -1,6 +1,8 @@
 #include "render.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 #include "om_version.h"
@@ -16,8 +18,11 @@ void om_collect(struct om_source *src, int n)
 {
 	int i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		src[i].up = om_reader_snapshot(src[i].r, &src[i].t) == 0;
+		if (src[i].ev && (!src[i].up || om_reader_events(src[i].r, src[i].ev) < 0))
+			src[i].ev->n = 0;
+	}
 }
 
 struct ctx {
@@ -212,6 +217,64 @@ static void json_str(struct om_buf *b, const char *s)
 	om_buf_put(b, "\"", 1);
 }
 
+static void event_dest(char *out, size_t n, const struct om_event *e)
+{
+	char a[64];
+
+	if (e->family == 4 || e->family == 6) {
+		inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, a, sizeof a);
+		snprintf(out, n, e->family == 6 ? "[%s]:%u" : "%s:%u", a, e->port);
+	} else {
+		snprintf(out, n, "%s", e->name);
+	}
+}
+
+static void event_time(char *out, size_t n, uint64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000u);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void json_events(struct om_buf *b, const struct om_events *ev)
+{
+	char dest[128], when[32];
+	int i;
+
+	om_buf_printf(b, "[");
+	for (i = 0; ev && i < ev->n; i++) {
+		const struct om_event *e = &ev->ev[i];
+
+		event_dest(dest, sizeof dest, e);
+		event_time(when, sizeof when, e->time_ns);
+		om_buf_printf(b, "%s{\"time\":\"%s\",\"pid\":%u,\"program\":", i ? "," : "",
+			      when, e->pid);
+		json_str(b, e->comm);
+		om_buf_printf(b, ",\"kind\":\"%s\",\"action\":\"%s\",\"destination\":",
+			      leak_names[e->kind], action_names[e->action]);
+		json_str(b, dest);
+		om_buf_printf(b, "}");
+	}
+	om_buf_printf(b, "]");
+}
+
+void om_render_events_json(struct om_buf *b, const struct om_source *src, int n)
+{
+	int i;
+
+	om_buf_printf(b, "{\"segments\":[");
+	for (i = 0; i < n; i++) {
+		om_buf_printf(b, "%s{\"name\":", i ? "," : "");
+		json_str(b, src[i].r->name);
+		om_buf_printf(b, ",\"events\":");
+		json_events(b, src[i].ev);
+		om_buf_printf(b, "}");
+	}
+	om_buf_printf(b, "]}\n");
+}
+
 static void json(struct ctx *c)
 {
 	int k, i, j;
@@ -261,7 +324,12 @@ static void json(struct ctx *c)
 					      (unsigned long long)t->leaks[i][j]);
 			om_buf_printf(c->b, "}");
 		}
-		om_buf_printf(c->b, "}}");
+		om_buf_printf(c->b, "}");
+		if (s->ev) {
+			om_buf_printf(c->b, ",\"events\":");
+			json_events(c->b, s->ev);
+		}
+		om_buf_printf(c->b, "}");
 	}
 	om_buf_printf(c->b, "]}\n");
 }
@@ -322,6 +390,16 @@ static void summary(struct ctx *c)
 				}
 		if (!nleaks)
 			om_buf_printf(c->b, "  leaks: none\n");
+		for (i = 0; s->ev && i < s->ev->n; i++) {
+			const struct om_event *e = &s->ev->ev[i];
+			char dest[128], when[32];
+
+			event_dest(dest, sizeof dest, e);
+			event_time(when, sizeof when, e->time_ns);
+			om_buf_printf(c->b, "    %s  %-16s %-8s pid %u (%s) -> %s\n", when,
+				      leak_names[e->kind], action_names[e->action], e->pid,
+				      e->comm[0] ? e->comm : "?", dest);
+		}
 		if (t->proxy_unreachable)
 			om_buf_printf(c->b, "  proxy unreachable: %llu\n",
 				      (unsigned long long)t->proxy_unreachable);

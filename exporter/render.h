@@ -11,6 +11,7 @@ enum om_format { OM_FMT_PROMETHEUS, OM_FMT_OPENMETRICS, OM_FMT_JSON, OM_FMT_SUMM
 struct om_source {
 	struct om_reader *r;
 	struct om_totals t;
+	struct om_events *ev; /* leak events; NULL where not wanted */
 	int up;
 };
 
@@ -21,5 +22,7 @@ struct om_source {
 void om_collect(struct om_source *src, int n);
 void om_render(struct om_buf *b, enum om_format f, const struct om_source *src,
 	       int n, double scrape_seconds);
+/* The leak events alone, as JSON (the opt-in /leaks endpoint). */
+void om_render_events_json(struct om_buf *b, const struct om_source *src, int n);
 
 #endif

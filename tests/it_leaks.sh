@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Leak verdicts with real clients making the classic mistakes, in a private
+# namespace; then the same under enforcement, checking on the server side
+# that nothing arrived.
+set -eu
+. "$(dirname "$0")/lib.sh"
+command -v microsocks >/dev/null || om_skip "microsocks not installed"
+command -v curl >/dev/null || om_skip "curl not installed"
+[ "${OM_SANITIZED:-0}" = 0 ] || om_skip "curl cannot run with the ASan runtime preloaded"
+om_enter_netns "$@"
+om_tmpdir
+
+ONION=2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion
+om_hosts "198.18.0.1 $ONION"
+mkdir "$OM_TMP/www"
+echo hello >"$OM_TMP/www/f"
+LD_PRELOAD= om_bg "$PY" -m http.server --bind 198.18.0.1 --directory "$OM_TMP/www" 8080 >/dev/null 2>&1
+LD_PRELOAD= om_bg microsocks -i 127.0.0.1 -p 1080 >/dev/null 2>&1
+# a sink on the "clearnet" host that logs every connection and datagram
+LD_PRELOAD= om_bg "$PY" -c '
+import selectors, socket, sys
+log = open(sys.argv[1], "a", buffering=1)
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("198.18.0.1", 8081)); t.listen()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("198.18.0.1", 9999))
+sel = selectors.DefaultSelector()
+sel.register(t, selectors.EVENT_READ); sel.register(u, selectors.EVENT_READ)
+while True:
+    for key, _ in sel.select():
+        if key.fileobj is t:
+            c, _ = t.accept(); log.write("tcp\n"); c.close()
+        else:
+            u.recv(100); log.write("udp\n")
+' "$OM_TMP/sink.log"
+om_wait_port 198.18.0.1 8080
+om_wait_port 127.0.0.1 1080
+om_wait_port 198.18.0.1 8081
+: >"$OM_TMP/sink.log" # the port probe itself
+
+run() { # SEGMENT POLICY ENFORCE -- CMD...
+	local seg=$1 pol=$2 enf=$3; shift 4
+	ONIONMETER_SEGMENT=$seg ONIONMETER_POLICY=$pol ONIONMETER_ENFORCE=$enf "$OM_RUN" -- "$@"
+}
+CURL=(curl -s -o /dev/null --max-time 10)
+UDP_SEND=("$PY" -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.0.1", 9999))')
+leak() { om_metric "$1" "onionmeter_leaks_total{kind=\"$2\",action=\"$3\"}"; }
+sink_empty() { [ ! -s "$OM_TMP/sink.log" ] || om_fail "$1: the sink received: $(sort "$OM_TMP/sink.log" | uniq -c)"; }
+
+# 1. audit: curl --socks5 resolves the .onion itself; --socks5-hostname does not
+seg=$OM_TMP/audit.seg
+run "$seg" audit 0 -- "${CURL[@]}" --socks5 127.0.0.1:1080 "http://$ONION:8080/f" || true
+om_expect "$seg" 'onionmeter_leaks_total{kind="onion_dns",action="observed"}' 1
+run "$seg" audit 0 -- "${CURL[@]}" --socks5-hostname 127.0.0.1:1080 "http://$ONION:8080/f"
+om_expect "$seg" 'onionmeter_leaks_total{kind="onion_dns",action="observed"}' 1
+om_expect "$seg" 'onionmeter_dials_total{class="onion",outcome="success"}' 1
+run "$seg" audit 0 -- "$PY" -c 'import socket
+try: socket.getaddrinfo("pythonlookup.onion", 80)
+except socket.gaierror: pass'
+om_expect "$seg" 'onionmeter_leaks_total{kind="onion_dns",action="observed"}' 2
+if NODE=$(command -v node); then
+	run "$seg" audit 0 -- "$NODE" -e 'require("dns").lookup("nodelookup.onion", () => {})'
+	om_expect "$seg" 'onionmeter_leaks_total{kind="onion_dns",action="observed"}' 3
+fi
+# audit judges nothing else
+run "$seg" audit 0 -- "${CURL[@]}" "http://198.18.0.1:8080/f"
+run "$seg" audit 0 -- "${UDP_SEND[@]}"
+[ "$(leak "$seg" direct_connect observed)" = 0 ] && [ "$(leak "$seg" udp observed)" = 0 ] ||
+	om_fail "audit must not judge direct traffic"
+LD_PRELOAD= "$OM_EXPORTER" --once --format json --segment "$seg" | "$PY" -c '
+import json, sys
+ev = json.load(sys.stdin)["segments"][0]["events"]
+names = [e["destination"] for e in ev]
+assert any(n.startswith("pythonlookup.onion") for n in names), names
+assert all(e["kind"] == "onion_dns" for e in ev), ev' || om_fail "events do not name the looked-up onions"
+: >"$OM_TMP/sink.log"
+
+# 2. tor-only: direct TCP, UDP and DNS lookups leak; proxied clearnet does not
+seg=$OM_TMP/toronly.seg
+run "$seg" tor-only 0 -- "${CURL[@]}" "http://198.18.0.1:8081/" || true
+run "$seg" tor-only 0 -- "${UDP_SEND[@]}"
+run "$seg" tor-only 0 -- "${CURL[@]}" --socks5 127.0.0.1:1080 "http://198.18.0.1:8080/f"
+run "$seg" tor-only 0 -- "$PY" -c 'import socket; socket.getaddrinfo("'"$ONION"'", 80); socket.getaddrinfo("localhost", 80); socket.getaddrinfo("127.0.0.1", 80)'
+om_expect "$seg" 'onionmeter_leaks_total{kind="direct_connect",action="observed"}' 1
+om_expect "$seg" 'onionmeter_leaks_total{kind="udp",action="observed"}' 1
+om_expect "$seg" 'onionmeter_leaks_total{kind="proxied_clearnet",action="observed"}' 0
+om_expect "$seg" 'onionmeter_leaks_total{kind="onion_dns",action="observed"}' 1
+om_expect "$seg" 'onionmeter_leaks_total{kind="dns",action="observed"}' 0
+run "$seg" tor-only 0 -- "$PY" -c 'import socket
+try: socket.getaddrinfo("clearnet.example", 80)
+except socket.gaierror: pass'
+om_expect "$seg" 'onionmeter_leaks_total{kind="dns",action="observed"}' 1
+: >"$OM_TMP/sink.log"
+
+# 3. onion-only: proxied clearnet is a leak too
+seg=$OM_TMP/onlyonion.seg
+run "$seg" onion-only 0 -- "${CURL[@]}" --socks5 127.0.0.1:1080 "http://198.18.0.1:8080/f"
+run "$seg" onion-only 0 -- "${CURL[@]}" --socks5-hostname 127.0.0.1:1080 "http://$ONION:8080/f"
+om_expect "$seg" 'onionmeter_leaks_total{kind="proxied_clearnet",action="observed"}' 1
+om_expect "$seg" 'onionmeter_dials_total{class="onion",outcome="success"}' 1
+om_expect "$seg" 'onionmeter_dials_total{class="proxied",outcome="success"}' 1
+
+# 4. enforced: every leaking call fails before anything is sent
+: >"$OM_TMP/sink.log"
+seg=$OM_TMP/enforce.seg
+if run "$seg" onion-only 1 -- "${CURL[@]}" "http://198.18.0.1:8081/"; then om_fail "enforced direct dial succeeded"; fi
+if run "$seg" onion-only 1 -- "${CURL[@]}" --socks5 127.0.0.1:1080 "http://198.18.0.1:8081/"; then
+	om_fail "enforced proxied clearnet dial succeeded"
+fi
+out=$(run "$seg" onion-only 1 -- "$PY" -c 'import socket
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.0.1", 9999)); print("sent")
+except PermissionError: print("EACCES")')
+[ "$out" = EACCES ] || om_fail "enforced UDP sendto: $out"
+out=$(run "$seg" onion-only 1 -- "$PY" -c 'import socket
+try: socket.getaddrinfo("'"$ONION"'", 80); print("resolved")
+except socket.gaierror as e: print(e.errno == socket.EAI_FAIL and "EAI_FAIL" or e)')
+[ "$out" = EAI_FAIL ] || om_fail "enforced onion lookup: $out"
+sleep 0.5 # let the sink log anything that did get through
+sink_empty "enforcement"
+om_expect "$seg" 'onionmeter_leaks_total{kind="direct_connect",action="blocked"}' 1
+om_expect "$seg" 'onionmeter_leaks_total{kind="proxied_clearnet",action="blocked"}' 1
+om_expect "$seg" 'onionmeter_leaks_total{kind="udp",action="blocked"}' 1
+om_expect "$seg" 'onionmeter_leaks_total{kind="onion_dns",action="blocked"}' 1
+# legitimate onion dials keep working
+run "$seg" onion-only 1 -- "${CURL[@]}" --socks5-hostname 127.0.0.1:1080 "http://$ONION:8080/f" ||
+	om_fail "an onion dial was refused under enforcement"
+om_expect "$seg" 'onionmeter_dials_total{class="onion",outcome="success"}' 1
+
+# 5. the report names what leaked, and keeps the command's exit status
+set +e
+"$OM_RUN" --policy onion-only --report -- "${CURL[@]}" "http://198.18.0.1:8080/f" 2>"$OM_TMP/report"
+rc=$?
+set -e
+[ "$rc" = 0 ] || om_fail "report run exit status $rc"
+grep -q 'direct_connect.*observed.*(curl) -> 198.18.0.1:8080' "$OM_TMP/report" ||
+	{ cat "$OM_TMP/report"; om_fail "report does not name the leak"; }
+cat "$OM_TMP/report"
+echo PASS

@@ -34,7 +34,7 @@ struct om_event {
 	uint8_t kind, action, family;
 	uint16_t port;
 	uint8_t addr[16];
-	char name[48];
+	char name[64];
 	char comm[16];
 };
 

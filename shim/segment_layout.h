@@ -127,9 +127,8 @@ struct om_ring_entry {
 	uint16_t port;
 	uint8_t pad2[6];
 	uint8_t addr[16];
-	char name[48]; /* looked-up host name, truncated, NUL padded */
+	char name[64]; /* host name (a v3 onion is 62), NUL padded */
 	char comm[16];
-	uint64_t reserved[2];
 };
 
 struct om_header {

@@ -19,7 +19,7 @@ enum om_sniff_rc {
 	OM_SNIFF_NOT_PROXY, /* these bytes are not a proxy request */
 };
 
-#define OM_HOST_HEAD 47
+#define OM_HOST_HEAD 63 /* a v3 onion name is 62 characters */
 
 struct om_req {
 	uint8_t proto; /* enum om_proto, set by the first byte */

@@ -104,9 +104,8 @@ int main(void)
 	m[n++] = 0;
 	m[n++] = 80;
 	memcpy(m + n, "GET /", 5);
-	/* head[] keeps the first OM_HOST_HEAD characters only */
-	expect_req("socks5 onion", m, n + 5, OM_SNIFF_DONE, 1, n,
-		   "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xy", 80);
+	/* head[] keeps a whole v3 onion name */
+	expect_req("socks5 onion", m, n + 5, OM_SNIFF_DONE, 1, n, onion56, 80);
 
 	/* Upper case and a trailing dot are still .onion */
 	expect_req("socks5 ONION.", S("\x05\x01\x00\x05\x01\x00\x03\x09" "AB.ONION." "\x01\xbb"),

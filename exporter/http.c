@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct conn {
+struct om_http_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	struct om_http_server *srv;
+	struct om_http_conn *prev, *next; /* srv's activity list */
 	size_t len;
 	int closing, writing, keep_alive;
 	char req[OM_HTTP_MAX_REQUEST];
@@ -15,7 +16,7 @@ struct conn {
 
 struct wreq {
 	uv_write_t w;
-	struct conn *c;
+	struct om_http_conn *c;
 	char *head;
 	struct om_buf body;
 };
@@ -36,9 +37,38 @@ static const char *reason(int status)
 	return "Error";
 }
 
+static void unlink_conn(struct om_http_conn *c)
+{
+	struct om_http_server *s = c->srv;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (s->idle_head == c)
+		s->idle_head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else if (s->idle_tail == c)
+		s->idle_tail = c->prev;
+	c->prev = c->next = 0;
+}
+
+/* Move c to the most-recently-active end of the list. */
+static void touch(struct om_http_conn *c)
+{
+	struct om_http_server *s = c->srv;
+
+	unlink_conn(c);
+	c->prev = s->idle_tail;
+	if (s->idle_tail)
+		s->idle_tail->next = c;
+	else
+		s->idle_head = c;
+	s->idle_tail = c;
+}
+
 static void on_closed(uv_handle_t *h)
 {
-	struct conn *c = h->data;
+	struct om_http_conn *c = h->data;
 
 	/* both handles point at c; free after the second one closes */
 	if (++c->closing == 3) {
@@ -47,11 +77,12 @@ static void on_closed(uv_handle_t *h)
 	}
 }
 
-static void conn_close(struct conn *c)
+static void conn_close(struct om_http_conn *c)
 {
 	if (c->closing)
 		return;
 	c->closing = 1;
+	unlink_conn(c);
 	uv_close((uv_handle_t *)&c->tcp, on_closed);
 	uv_close((uv_handle_t *)&c->timer, on_closed);
 }
@@ -61,12 +92,12 @@ static void on_timeout(uv_timer_t *t)
 	conn_close(t->data);
 }
 
-static void process(struct conn *c);
+static void process(struct om_http_conn *c);
 
 static void on_written(uv_write_t *w, int status)
 {
 	struct wreq *wr = (struct wreq *)w;
-	struct conn *c = wr->c;
+	struct om_http_conn *c = wr->c;
 
 	free(wr->head);
 	om_buf_free(&wr->body);
@@ -80,7 +111,7 @@ static void on_written(uv_write_t *w, int status)
 	process(c); /* a pipelined request may already be buffered */
 }
 
-static void respond(struct conn *c, int head_only, struct om_http_resp *r)
+static void respond(struct om_http_conn *c, int head_only, struct om_http_resp *r)
 {
 	struct wreq *wr = calloc(1, sizeof *wr);
 	uv_buf_t bufs[2];
@@ -121,7 +152,7 @@ static void respond(struct conn *c, int head_only, struct om_http_resp *r)
 	}
 }
 
-static void error_resp(struct conn *c, int status)
+static void error_resp(struct om_http_conn *c, int status)
 {
 	struct om_http_resp r = { .status = status };
 
@@ -130,7 +161,7 @@ static void error_resp(struct conn *c, int status)
 	respond(c, 0, &r);
 }
 
-static void process(struct conn *c)
+static void process(struct om_http_conn *c)
 {
 	struct om_http_req req;
 	struct om_http_resp r = { .status = 200 };
@@ -149,6 +180,7 @@ static void process(struct conn *c)
 		return;
 	}
 	c->keep_alive = req.keep_alive;
+	touch(c); /* a complete request: this client is not idle */
 	c->srv->handler(&req, &r, c->srv->arg);
 	memmove(c->req, c->req + n, c->len - (size_t)n);
 	c->len -= (size_t)n;
@@ -157,7 +189,7 @@ static void process(struct conn *c)
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
-	struct conn *c = h->data;
+	struct om_http_conn *c = h->data;
 
 	(void)hint;
 	*buf = uv_buf_init(c->req + c->len, (unsigned)(sizeof c->req - c->len));
@@ -165,7 +197,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
-	struct conn *c = s->data;
+	struct om_http_conn *c = s->data;
 
 	(void)buf;
 	if (n < 0) {
@@ -178,27 +210,44 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	process(c);
 }
 
+/* At the cap, make room by closing the connection idle longest, unless it
+ * is busy answering (then the newcomer is the one turned away). */
+static int make_room(struct om_http_server *s)
+{
+	struct om_http_conn *old = s->idle_head;
+
+	if (s->nconns < OM_HTTP_MAX_CONNS)
+		return 1;
+	if (!old || old->writing)
+		return 0;
+	conn_close(old);
+	return 1;
+}
+
+static void refuse(struct om_http_server *s, uv_stream_t *l)
+{
+	/* accept and reset: leaving it queued would keep it waiting */
+	uv_tcp_t *tmp = malloc(sizeof *tmp);
+
+	if (tmp && uv_tcp_init(s->loop, tmp) == 0) {
+		if (uv_accept(l, (uv_stream_t *)tmp) == 0)
+			uv_tcp_close_reset(tmp, (uv_close_cb)free);
+		else
+			uv_close((uv_handle_t *)tmp, (uv_close_cb)free);
+	} else {
+		free(tmp);
+	}
+}
+
 static void on_connection(uv_stream_t *l, int status)
 {
 	struct om_http_server *s = l->data;
-	struct conn *c;
+	struct om_http_conn *c;
 
 	if (status < 0)
 		return;
-	c = calloc(1, sizeof *c);
-	if (!c || s->nconns >= OM_HTTP_MAX_CONNS) {
-		/* accept and drop: leaving it queued would keep it waiting */
-		uv_tcp_t *tmp = malloc(sizeof *tmp);
-
-		free(c);
-		if (tmp && uv_tcp_init(s->loop, tmp) == 0) {
-			if (uv_accept(l, (uv_stream_t *)tmp) == 0)
-				uv_tcp_close_reset(tmp, (uv_close_cb)free);
-			else
-				uv_close((uv_handle_t *)tmp, (uv_close_cb)free);
-		} else {
-			free(tmp);
-		}
+	if (!make_room(s) || !(c = calloc(1, sizeof *c))) {
+		refuse(s, l);
 		return;
 	}
 	c->srv = s;
@@ -206,12 +255,11 @@ static void on_connection(uv_stream_t *l, int status)
 	uv_tcp_init(s->loop, &c->tcp);
 	uv_timer_init(s->loop, &c->timer);
 	c->tcp.data = c->timer.data = c;
-	c->closing = 0;
+	touch(c);
 	if (uv_accept(l, (uv_stream_t *)&c->tcp) < 0) {
 		conn_close(c);
 		return;
 	}
-	c->closing = 0;
 	uv_tcp_nodelay(&c->tcp, 1);
 	uv_timer_start(&c->timer, on_timeout, OM_HTTP_TIMEOUT_MS, 0);
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);

@@ -1,10 +1,11 @@
 /* The exporter's HTTP/1.1 server on libuv.
  *
  * Defences, because the exporter runs next to a Tor service: a cap on
- * concurrent connections (extra ones are closed at once), a cap on the
- * request head size, and a deadline to receive each request (slow or idle
- * clients are dropped).  A response is built in full before it is written,
- * so no client can hold a scrape hostage. */
+ * concurrent connections, a cap on the request head size, and a deadline
+ * to receive each request (slow or idle clients are dropped).  At the cap a
+ * new connection evicts the one idle longest, so idle or slow clients can
+ * never lock a scraper out.  A response is built in full before it is
+ * written, so no client can hold a scrape hostage. */
 #ifndef OM_HTTP_H
 #define OM_HTTP_H
 
@@ -27,11 +28,15 @@ struct om_http_resp {
 typedef void (*om_http_handler)(const struct om_http_req *req,
 				struct om_http_resp *resp, void *arg);
 
+struct om_http_conn;
+
 struct om_http_server {
 	uv_loop_t *loop;
 	om_http_handler handler;
 	void *arg;
 	int nconns;
+	/* open connections, least recently active first */
+	struct om_http_conn *idle_head, *idle_tail;
 	uv_tcp_t listeners[16];
 	int nlisteners;
 };

@@ -10,7 +10,9 @@ seg=$OM_TMP/seg
 PORT=$(om_free_port)
 BASE=http://127.0.0.1:$PORT
 
-LD_PRELOAD= om_bg "$OM_EXPORTER" --listen "127.0.0.1:$PORT" --segment "$seg"
+LD_PRELOAD= "$OM_EXPORTER" --listen "127.0.0.1:$PORT" --listen "[::1]:$PORT" --segment "$seg" 2>"$OM_TMP/exporter.err" &
+EXPORTER_PID=$!
+OM_PIDS="$OM_PIDS $EXPORTER_PID"
 om_wait_port 127.0.0.1 "$PORT"
 
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
@@ -76,6 +78,36 @@ PY
 [ "$(echo "$resp" | tail -1)" = "HTTP/1.1 400 Bad Request" ] || om_fail "malformed request: $resp"
 echo "ok: keep-alive, pipelining, 400/404/405, HEAD"
 
+# IPv6 listener
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://[::1]:$PORT/-/healthy")" = 200 ] || om_fail "[::1] listener"
+
+# hundreds of idle connections and garbage senders do not stop a scrape
+"$PY" - "$PORT" <<'PY' || om_fail "a scrape failed under idle and garbage connections"
+import socket, sys, urllib.request
+port = int(sys.argv[1])
+idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
+junk = []
+for i in range(50):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"\x00\xffGET" * (10 if i % 2 else 3000))  # half stall, half overflow
+    junk.append(s)
+for _ in range(5):
+    body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read()
+    assert b"onionmeter_segment_up 1" in body
+print("ok: 5 scrapes answered with 350 hostile connections open")
+PY
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/-/healthy")" = 200 ] || om_fail "exporter unhealthy afterwards"
+
+# several segments: every series carries a segment label
+seg2=$OM_TMP/seg2
+ONIONMETER_SEGMENT=$seg2 "$OM_RUN" -- "$PY" -c 'import socket; s = socket.socket(); s.connect_ex(("127.0.0.1", 1))'
+LD_PRELOAD= "$OM_EXPORTER" --once --segment "$seg" --segment "$seg2" --segment "$OM_TMP/absent" >multi.txt && om_fail "--once must fail with a segment down"
+grep -qx "onionmeter_dials_total{segment=\"$seg\",class=\"local\",outcome=\"success\"} 1" multi.txt || om_fail "segment label missing"
+grep -qx "onionmeter_dials_total{segment=\"$seg2\",class=\"local\",outcome=\"refused\"} 1" multi.txt || om_fail "second segment missing"
+grep -qx "onionmeter_segment_up{segment=\"$OM_TMP/absent\"} 0" multi.txt || om_fail "absent segment must be down"
+promtool check metrics <multi.txt || om_fail "promtool rejects multi-segment output"
+echo "ok: several segments, labelled"
+
 # --once and its formats
 LD_PRELOAD= "$OM_EXPORTER" --once --segment "$seg" --format json | "$PY" -c '
 import json, sys
@@ -90,4 +122,12 @@ grep -q 'no process has attached yet' err || om_fail "missing segment message: $
 LD_PRELOAD= "$OM_EXPORTER" --format nope --once 2>err && om_fail "bad --format accepted"
 grep -q "unknown format" err || om_fail "bad --format message"
 LD_PRELOAD= "$OM_EXPORTER" --help | grep -q -- '--listen' || om_fail "--help"
+
+# SIGTERM: a clean exit, status 0
+kill -TERM "$EXPORTER_PID"
+for i in $(seq 1 50); do kill -0 "$EXPORTER_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$EXPORTER_PID" 2>/dev/null && om_fail "exporter ignored SIGTERM"
+wait "$EXPORTER_PID" && rc=0 || rc=$?
+[ "$rc" = 0 ] || om_fail "exporter exit status $rc after SIGTERM"
+echo "ok: SIGTERM exits cleanly"
 echo PASS

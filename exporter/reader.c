@@ -137,6 +137,7 @@ int om_reader_sum(const void *map, size_t len, int fd, struct om_totals *t,
 {
 	const struct om_header *h = map;
 	const struct om_slot *slots;
+	uint64_t hwm;
 	uint32_t n, i, k;
 
 	memset(t, 0, sizeof *t);
@@ -144,8 +145,11 @@ int om_reader_sum(const void *map, size_t len, int fd, struct om_totals *t,
 	if (*why)
 		return -1;
 	n = h->nslots;
+	hwm = ld(&h->slots_hwm);
+	if (hwm < n) /* untrusted: only ever narrows the scan */
+		n = (uint32_t)hwm;
 	slots = (const void *)((const char *)map + OM_HEADER_SIZE);
-	t->slots = n;
+	t->slots = h->nslots;
 	t->attach_failures = ld(&h->attach_failures);
 	for (i = 0; i < n; i++) {
 		const struct om_slot *s = &slots[i];

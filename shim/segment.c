@@ -223,6 +223,14 @@ claimed:
 	__atomic_store_n(&s->me->head.start_ns, now_ns(CLOCK_REALTIME), __ATOMIC_RELAXED);
 	read_comm(s->me->head.comm);
 	__atomic_fetch_add(&s->me->head.claims, 1, __ATOMIC_RELEASE);
+	{
+		uint64_t hwm = __atomic_load_n(&h->slots_hwm, __ATOMIC_RELAXED);
+
+		while (hwm < i + 1 &&
+		       !__atomic_compare_exchange_n(&h->slots_hwm, &hwm, i + 1, 1,
+						    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			;
+	}
 	if (om_seg_lock(s->fd, om_live_lock_off(i)) != 0) {
 		*why = "cannot take the slot's live lock";
 		return -1;

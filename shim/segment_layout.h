@@ -1,4 +1,4 @@
-/* onionmeter shared-memory segment layout, version 1.
+/* onionmeter shared-memory segment layout, version 2.
  *
  * This header is the whole contract between the preload library (the only
  * writer) and the exporter (a reader that trusts nothing it reads).  Change
@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define OM_MAGIC 0x5254454d4e4f494fULL /* "OIONMETR" little-endian */
-#define OM_LAYOUT_VERSION 1u
+#define OM_LAYOUT_VERSION 2u
 #define OM_HEADER_SIZE 4096u
 
 #define OM_SLOTS_DEFAULT 128u
@@ -148,7 +148,9 @@ struct om_header {
 	uint64_t ready;           /* 1 once fully initialised (release store) */
 	uint64_t ring_head;       /* next ring position; fetch_add */
 	uint64_t attach_failures; /* processes that found no free slot */
-	uint64_t reserved[16];
+	uint64_t slots_hwm;       /* slots [0, hwm) were ever claimed; readers
+				   * never touch the rest (untrusted: clamp) */
+	uint64_t reserved[15];
 };
 
 _Static_assert(sizeof(struct om_block) % 64 == 0, "block is whole cache lines");

@@ -180,7 +180,7 @@ static void reader_refuses(void)
 	{
 		struct om_header *h = mmap(0, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
-		h->version = 2;
+		h->version = OM_LAYOUT_VERSION + 1;
 		munmap(h, size);
 	}
 	close(fd);

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Exporter scrape latency and memory with 1, 64 and 1024 attached live
+# processes, side by side with Debian's prometheus-node-exporter, in one run.
+#
+#   bench/exporter.sh [BUILD_DIR]      (default: build)
+#
+# Client latency is measured over one keep-alive HTTP connection (median and
+# p99 of 300 scrapes); "segment read" is the exporter's own
+# onionmeter_scrape_duration_seconds.  RSS is VmRSS after the scrapes.
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+EXP=$BUILD/exporter/onionmeter-exporter
+SHIM=$PWD/$BUILD/shim/libonionmeter.so
+SLEEPER=$BUILD/bench/sleeper
+PY=/usr/bin/python3
+TMP=$(mktemp -d /tmp/om-bench.XXXXXX)
+PIDS=""
+cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 100); do "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return; sleep 0.1; done; echo "no listener on $1" >&2; exit 1; }
+# resident MiB: private (heap, stacks, libraries' data) and total, which
+# also counts the shared segment's pages mapped in
+mem() { awk '/^RssAnon/ { a = $2 } /^VmRSS/ { r = $2 } END { printf "%.1f | %.1f", a / 1024, r / 1024 }' "/proc/$1/status"; }
+
+# median and p99 of N scrapes over one keep-alive connection, in ms
+scrape_ms() {
+	"$PY" - "$1" "$2" <<'PY'
+import http.client, sys, time
+port, path = int(sys.argv[1]), sys.argv[2]
+c = http.client.HTTPConnection("127.0.0.1", port)
+t = []
+for i in range(330):
+    a = time.perf_counter()
+    c.request("GET", path)
+    body = c.getresponse().read()
+    if i >= 30:                       # warm-up excluded
+        t.append((time.perf_counter() - a) * 1000)
+t.sort()
+print("%.3f %.3f %d" % (t[len(t) // 2], t[int(len(t) * 0.99)], len(body)))
+PY
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
+echo "date: $(date -u +%Y-%m-%d)"
+echo
+echo "| exporter | processes | scrape median (ms) | scrape p99 (ms) | segment read (ms) | body (bytes) | private RSS (MiB) | total RSS (MiB) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+SINK=$(free_port)
+"$PY" -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4096)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)' "$SINK" &
+PIDS="$PIDS $!"
+wait_port "$SINK"
+for n in 1 64 1024; do
+	seg=$TMP/seg-$n
+	started=""
+	for i in $(seq 1 "$n"); do
+		ONIONMETER_SEGMENT=$seg ONIONMETER_SLOTS=2048 LD_PRELOAD=$SHIM "$SLEEPER" "$SINK" &
+		started="$started $!"
+	done
+	PIDS="$PIDS $started"
+	# wait until all are attached
+	for _ in $(seq 1 300); do
+		live=$("$EXP" --once --segment "$seg" 2>/dev/null | awk '$1 == "onionmeter_processes" { print $2 }')
+		[ "${live:-0}" = "$n" ] && break
+		sleep 0.1
+	done
+	port=$(free_port)
+	"$EXP" --listen "127.0.0.1:$port" --segment "$seg" 2>/dev/null &
+	epid=$!
+	PIDS="$PIDS $epid"
+	wait_port "$port"
+	read -r med p99 bytes < <(scrape_ms "$port" /metrics)
+	read_ms=$(curl -s "http://127.0.0.1:$port/metrics" | awk '$1 == "onionmeter_scrape_duration_seconds" { printf "%.3f", $2 * 1000 }')
+	printf '| onionmeter-exporter | %d | %s | %s | %s | %s | %s |\n' "$n" "$med" "$p99" "$read_ms" "$bytes" "$(mem $epid)"
+	kill $epid $started 2>/dev/null || true
+	wait $epid $started 2>/dev/null || true
+done
+if command -v prometheus-node-exporter >/dev/null; then
+	port=$(free_port)
+	prometheus-node-exporter --web.listen-address="127.0.0.1:$port" >/dev/null 2>&1 &
+	npid=$!
+	PIDS="$PIDS $npid"
+	wait_port "$port"
+	read -r med p99 bytes < <(scrape_ms "$port" /metrics)
+	printf '| prometheus-node-exporter %s (default collectors) | - | %s | %s | - | %s | %s |\n' \
+		"$(prometheus-node-exporter --version 2>&1 | awk 'NR == 1 { print $3 }')" "$med" "$p99" "$bytes" "$(mem $npid)"
+fi

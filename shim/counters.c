@@ -7,6 +7,7 @@
 
 __thread struct om_block *om_tls_blk OM_TLS;
 __thread uint8_t om_tls_shared OM_TLS;
+static __thread struct om_block *tls_shared_blk OM_TLS;
 
 static pthread_key_t blk_key;
 static int blk_key_ok;
@@ -20,6 +21,7 @@ static void blk_release(void *p)
 		__atomic_store_n(&b->owner, 0, __ATOMIC_RELEASE);
 	om_tls_blk = 0;
 	om_tls_shared = 0;
+	tls_shared_blk = 0;
 }
 
 void om_counters_init(void)
@@ -34,6 +36,8 @@ struct om_block *om_blk_acquire(void)
 	uint64_t token;
 	unsigned i;
 
+	if (tls_shared_blk)
+		return tls_shared_blk; /* checked once: no private block is freed for us */
 	if (!om_ready() || !(me = om_seg.me))
 		return 0;
 	/* any per-thread nonzero value will do; no syscall needed */
@@ -50,13 +54,25 @@ struct om_block *om_blk_acquire(void)
 		}
 	}
 	b = &me->blocks[OM_BLOCKS_PER_SLOT - 1];
+	__atomic_store_n(&b->used, 1, __ATOMIC_RELAXED);
 	om_tls_shared = 1;
+	tls_shared_blk = b; /* om_tls_blk stays NULL: fast paths go slow */
+	return b;
 got:
 	__atomic_store_n(&b->used, 1, __ATOMIC_RELAXED);
 	om_tls_blk = b;
-	if (blk_key_ok && !om_tls_shared)
+	if (blk_key_ok)
 		pthread_setspecific(blk_key, b);
 	return b;
+}
+
+uint64_t om_count_bytes_slow(unsigned cls, int dir, uint64_t n)
+{
+	struct om_block *b = om_blk_acquire();
+
+	if (b)
+		om_add(&b->bytes[cls][dir], n);
+	return n;
 }
 
 void om_blk_forget(void)
@@ -65,6 +81,7 @@ void om_blk_forget(void)
 		pthread_setspecific(blk_key, 0);
 	om_tls_blk = 0;
 	om_tls_shared = 0;
+	tls_shared_blk = 0;
 }
 
 void om_count_dial(struct om_block *b, unsigned cls, unsigned outcome,

@@ -44,7 +44,7 @@ static inline int om_leak_request(int fd, const struct iovec *iov, int cnt)
 	if (__builtin_expect(!om_precheck_requests, 1))
 		return 0;
 	e = om_fd_peek(fd);
-	return e && (e->hot & OM_HOT_SLOW) ? om_leak_request_slow(e, iov, cnt) : 0;
+	return e && (om_fd_hot(e) & OM_HOT_SLOW) ? om_leak_request_slow(e, iov, cnt) : 0;
 }
 
 #endif

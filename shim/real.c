@@ -1,19 +1,49 @@
 #include "real.h"
 
 #include <dlfcn.h>
-
-struct om_real om_real;
+#include <errno.h>
 
 void *om_real_resolve(const char *name)
 {
 	return dlsym(RTLD_NEXT, name);
 }
 
+/* The trampolines.  A call can only reach one before the constructor ran
+ * (or in the rare race with it); a symbol that does not exist leaves the
+ * pointer on its trampoline and fails the call with ENOSYS. */
+#define OM_TRAMPOLINE(ret, name, params, args)                                \
+	static ret om_first_##name params                                     \
+	{                                                                     \
+		ret (*next_) params = (ret(*) params)om_real_resolve(#name);  \
+		if (!next_) {                                                 \
+			errno = ENOSYS;                                       \
+			return (ret)-1;                                       \
+		}                                                             \
+		__atomic_store_n(&om_real.name, next_, __ATOMIC_RELAXED);     \
+		return next_ args;                                            \
+	}
+OM_REAL_FIXED(OM_TRAMPOLINE)
+#undef OM_TRAMPOLINE
+
+struct om_real om_real = {
+#define OM_REAL_INIT(ret, name, params, args) .name = om_first_##name,
+	OM_REAL_FIXED(OM_REAL_INIT)
+#undef OM_REAL_INIT
+};
+
 void om_real_resolve_all(void)
 {
-#define OM_REAL_SET(ret, name, args)                                          \
-	if (!om_real.name)                                                    \
-		om_real.name = (ret(*) args)om_real_resolve(#name);
-	OM_REAL_LIST(OM_REAL_SET)
+#define OM_REAL_SET(ret, name, params, args)                                  \
+	if (om_real.name == om_first_##name) {                                \
+		ret (*next_) params = (ret(*) params)om_real_resolve(#name);  \
+		if (next_)                                                    \
+			__atomic_store_n(&om_real.name, next_, __ATOMIC_RELAXED); \
+	}
+	OM_REAL_FIXED(OM_REAL_SET)
 #undef OM_REAL_SET
+#define OM_REAL_CHK(ret, name, params)                                        \
+	if (!om_real.name)                                                    \
+		om_real.name = (ret(*) params)om_real_resolve(#name);
+	OM_REAL_CHECKED(OM_REAL_CHK)
+#undef OM_REAL_CHK
 }

@@ -15,64 +15,74 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#define OM_REAL_LIST(X)                                                       \
-	X(int, socket, (int, int, int))                                       \
-	X(int, socketpair, (int, int, int, int *))                            \
-	X(int, connect, (int, const struct sockaddr *, socklen_t))            \
-	X(int, accept, (int, struct sockaddr *, socklen_t *))                 \
-	X(int, accept4, (int, struct sockaddr *, socklen_t *, int))           \
-	X(ssize_t, read, (int, void *, size_t))                               \
-	X(ssize_t, write, (int, const void *, size_t))                        \
-	X(ssize_t, readv, (int, const struct iovec *, int))                   \
-	X(ssize_t, writev, (int, const struct iovec *, int))                  \
-	X(ssize_t, send, (int, const void *, size_t, int))                    \
-	X(ssize_t, recv, (int, void *, size_t, int))                          \
-	X(ssize_t, sendto, (int, const void *, size_t, int,                   \
-			    const struct sockaddr *, socklen_t))              \
-	X(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *,    \
-			      socklen_t *))                                   \
-	X(ssize_t, sendmsg, (int, const struct msghdr *, int))                \
-	X(ssize_t, recvmsg, (int, struct msghdr *, int))                      \
-	X(int, sendmmsg, (int, struct mmsghdr *, unsigned, int))              \
-	X(int, recvmmsg, (int, struct mmsghdr *, unsigned, int,               \
-			  struct timespec *))                                 \
-	X(ssize_t, sendfile, (int, int, off_t *, size_t))                     \
-	X(ssize_t, sendfile64, (int, int, off64_t *, size_t))                 \
-	X(ssize_t, __read_chk, (int, void *, size_t, size_t))                 \
-	X(ssize_t, __recv_chk, (int, void *, size_t, size_t, int))            \
-	X(ssize_t, __recvfrom_chk, (int, void *, size_t, size_t, int,         \
-				    struct sockaddr *, socklen_t *))          \
-	X(int, close, (int))                                                  \
-	X(int, dup, (int))                                                    \
-	X(int, dup2, (int, int))                                              \
-	X(int, dup3, (int, int, int))                                         \
+/* Functions with a fixed argument list: return type, name, parameters,
+ * arguments as forwarded by the resolver trampoline. */
+#define OM_REAL_FIXED(X) \
+	X(int, socket, (int a, int b, int c), (a, b, c)) \
+	X(int, socketpair, (int a, int b, int c, int *d), (a, b, c, d)) \
+	X(int, connect, (int a, const struct sockaddr *b, socklen_t c), (a, b, c)) \
+	X(int, accept, (int a, struct sockaddr *b, socklen_t *c), (a, b, c)) \
+	X(int, accept4, (int a, struct sockaddr *b, socklen_t *c, int d), (a, b, c, d)) \
+	X(ssize_t, read, (int a, void *b, size_t c), (a, b, c)) \
+	X(ssize_t, write, (int a, const void *b, size_t c), (a, b, c)) \
+	X(ssize_t, readv, (int a, const struct iovec *b, int c), (a, b, c)) \
+	X(ssize_t, writev, (int a, const struct iovec *b, int c), (a, b, c)) \
+	X(ssize_t, send, (int a, const void *b, size_t c, int d), (a, b, c, d)) \
+	X(ssize_t, recv, (int a, void *b, size_t c, int d), (a, b, c, d)) \
+	X(ssize_t, sendto, (int a, const void *b, size_t c, int d, const struct sockaddr *e, socklen_t f), (a, b, c, d, e, f)) \
+	X(ssize_t, recvfrom, (int a, void *b, size_t c, int d, struct sockaddr *e, socklen_t *f), (a, b, c, d, e, f)) \
+	X(ssize_t, sendmsg, (int a, const struct msghdr *b, int c), (a, b, c)) \
+	X(ssize_t, recvmsg, (int a, struct msghdr *b, int c), (a, b, c)) \
+	X(int, sendmmsg, (int a, struct mmsghdr *b, unsigned c, int d), (a, b, c, d)) \
+	X(int, recvmmsg, (int a, struct mmsghdr *b, unsigned c, int d, struct timespec *e), (a, b, c, d, e)) \
+	X(ssize_t, sendfile, (int a, int b, off_t *c, size_t d), (a, b, c, d)) \
+	X(ssize_t, sendfile64, (int a, int b, off64_t *c, size_t d), (a, b, c, d)) \
+	X(ssize_t, __read_chk, (int a, void *b, size_t c, size_t d), (a, b, c, d)) \
+	X(ssize_t, __recv_chk, (int a, void *b, size_t c, size_t d, int e), (a, b, c, d, e)) \
+	X(ssize_t, __recvfrom_chk, (int a, void *b, size_t c, size_t d, int e, struct sockaddr *f, socklen_t *g), (a, b, c, d, e, f, g)) \
+	X(int, close, (int a), (a)) \
+	X(int, dup, (int a), (a)) \
+	X(int, dup2, (int a, int b), (a, b)) \
+	X(int, dup3, (int a, int b, int c), (a, b, c)) \
+	X(int, getsockopt, (int a, int b, int c, void *d, socklen_t *e), (a, b, c, d, e)) \
+	X(int, getaddrinfo, (const char *a, const char *b, const struct addrinfo *c, struct addrinfo **d), (a, b, c, d)) \
+	X(int, gethostbyname_r, (const char *a, struct hostent *b, char *c, size_t d, struct hostent **e, int *f), (a, b, c, d, e, f)) \
+	X(int, gethostbyname2_r, (const char *a, int b, struct hostent *c, char *d, size_t e, struct hostent **f, int *g), (a, b, c, d, e, f, g)) \
+	X(int, getaddrinfo_a, (int a, struct gaicb **b, int c, struct sigevent *d), (a, b, c, d))
+
+/* Variadic, returning a pointer, or possibly absent (close_range before
+ * glibc 2.34): resolved on first use behind a NULL check. */
+#define OM_REAL_CHECKED(X)                                                    \
+	X(struct hostent *, gethostbyname, (const char *))                    \
+	X(struct hostent *, gethostbyname2, (const char *, int))              \
 	X(int, fcntl, (int, int, ...))                                        \
 	X(int, fcntl64, (int, int, ...))                                      \
 	X(int, close_range, (unsigned, unsigned, int))                        \
-	X(int, getsockopt, (int, int, int, void *, socklen_t *))              \
-	X(long, syscall, (long, ...))                                         \
-	X(int, getaddrinfo, (const char *, const char *,                      \
-			     const struct addrinfo *, struct addrinfo **))    \
-	X(struct hostent *, gethostbyname, (const char *))                    \
-	X(struct hostent *, gethostbyname2, (const char *, int))              \
-	X(int, gethostbyname_r, (const char *, struct hostent *, char *,      \
-				 size_t, struct hostent **, int *))           \
-	X(int, gethostbyname2_r, (const char *, int, struct hostent *,        \
-				  char *, size_t, struct hostent **, int *))  \
-	X(int, getaddrinfo_a, (int, struct gaicb **, int, struct sigevent *))
+	X(long, syscall, (long, ...))
 
-#define OM_REAL_DECL(ret, name, args) ret(*name) args;
 struct om_real {
-	OM_REAL_LIST(OM_REAL_DECL)
-};
+#define OM_REAL_DECL_FIXED(ret, name, params, args) ret (*name) params;
+#define OM_REAL_DECL(ret, name, params) ret (*name) params;
+	OM_REAL_FIXED(OM_REAL_DECL_FIXED)
+	OM_REAL_CHECKED(OM_REAL_DECL)
+#undef OM_REAL_DECL_FIXED
 #undef OM_REAL_DECL
+};
 
-extern struct om_real om_real;
+extern __attribute__((visibility("hidden"))) struct om_real om_real;
 
 void om_real_resolve_all(void);
-void *om_real_resolve(const char *name);
+void *om_real_resolve(const char *name) __attribute__((cold));
 
-#define OM_REAL_GETTER(ret, name, args)                                       \
+/* Fixed-arity functions start out pointing at a trampoline that resolves
+ * the next definition, stores it and forwards the call: the hot path is a
+ * load and an indirect jump, with no NULL test. */
+#define OM_REAL_FIXED_GET(ret, name, params, args)                            \
+	static inline ret (*om_next_##name(void)) params { return om_real.name; }
+OM_REAL_FIXED(OM_REAL_FIXED_GET)
+#undef OM_REAL_FIXED_GET
+
+#define OM_REAL_CHECKED_GET(ret, name, params)                                \
 	static inline __typeof__(om_real.name) om_next_##name(void)           \
 	{                                                                     \
 		__typeof__(om_real.name) f = om_real.name;                    \
@@ -80,8 +90,8 @@ void *om_real_resolve(const char *name);
 			om_real.name = f = (__typeof__(f))om_real_resolve(#name); \
 		return f;                                                     \
 	}
-OM_REAL_LIST(OM_REAL_GETTER)
-#undef OM_REAL_GETTER
+OM_REAL_CHECKED(OM_REAL_CHECKED_GET)
+#undef OM_REAL_CHECKED_GET
 
 #define OM_REAL(name) (om_next_##name())
 

@@ -61,7 +61,7 @@ static int connect_failed(int err)
 
 static void set_hot(struct om_fd *e, uint8_t h)
 {
-	__atomic_store_n(&e->hot, h, __ATOMIC_RELEASE);
+	om_fd_set_hot(e, h);
 }
 
 /* The class is final: credit the bytes that waited for it. */
@@ -159,13 +159,13 @@ struct om_fd *om_connect_pre(int fd, const struct sockaddr *sa, socklen_t len,
 		return 0;
 	if (e->dial == OM_DIAL_CONNECTING)
 		return e; /* polling a non-blocking connect */
-	if ((e->flags & OM_FDF_TCP) && e->hot != OM_HOT_NONE && !(e->hot & OM_HOT_IGNORE))
+	if ((e->flags & OM_FDF_TCP) && om_fd_hot(e) != OM_HOT_NONE && !(om_fd_hot(e) & OM_HOT_QUIET))
 		return 0; /* connected TCP: the kernel says EISCONN */
 	if (OM_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
 	    (type != SOCK_STREAM && type != SOCK_DGRAM))
 		return 0;
 	om_forget_fd(fd); /* UDP re-connect: settle the old destination */
-	memset(e, 0, sizeof *e);
+	om_fd_clear(e);
 	e->cls = d == OM_DEST_LOCAL ? OM_CLASS_LOCAL
 	       : d == OM_DEST_DIRECT ? OM_CLASS_DIRECT : OM_CLASS_PROXIED;
 	if (type == SOCK_STREAM) {
@@ -342,7 +342,7 @@ static void track_established(struct om_fd *e, enum om_class cls)
 {
 	struct om_block *b = om_blk();
 
-	memset(e, 0, sizeof *e);
+	om_fd_clear(e);
 	e->cls = (uint8_t)cls;
 	e->flags = OM_FDF_TCP | OM_FDF_DECIDED | OM_FDF_OPEN;
 	e->dial = OM_DIAL_DONE;
@@ -362,7 +362,7 @@ struct om_fd *om_adopt(int fd)
 
 	if (!om_ready() || !(e = om_fd_get(fd)))
 		return 0;
-	if (e->hot != OM_HOT_NONE)
+	if (om_fd_hot(e) != OM_HOT_NONE)
 		goto out;
 	if (OM_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
 	    (type != SOCK_STREAM && type != SOCK_DGRAM)) {
@@ -383,7 +383,7 @@ struct om_fd *om_adopt(int fd)
 	} else if (type == SOCK_STREAM) {
 		track_established(e, dest_class(d));
 	} else {
-		memset(e, 0, sizeof *e);
+		om_fd_clear(e);
 		e->cls = (uint8_t)(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : dest_class(d));
 		e->flags = OM_FDF_DECIDED;
 		set_hot(e, (uint8_t)(e->cls + 1));
@@ -400,8 +400,8 @@ void om_io_unseen(int fd, int dir, const struct iovec *iov, int cnt, ssize_t r)
 
 	if (!e)
 		return;
-	h = __atomic_load_n(&e->hot, __ATOMIC_RELAXED);
-	if (h != OM_HOT_NONE && !(h & (OM_HOT_SLOW | OM_HOT_IGNORE))) {
+	h = om_fd_hot(e);
+	if (h != OM_HOT_NONE && !(h & (OM_HOT_SLOW | OM_HOT_QUIET))) {
 		struct om_block *b = om_blk();
 
 		if (b)
@@ -470,7 +470,7 @@ void om_fd_fresh(int fd)
 {
 	struct om_fd *e = om_fd_peek(fd);
 
-	if (!e || e->hot == OM_HOT_NONE)
+	if (!e || om_fd_hot(e) == OM_HOT_NONE)
 		return;
 	om_forget_fd(fd);
 	set_hot(e, OM_HOT_NONE);
@@ -482,9 +482,9 @@ void om_forget_fd(int fd)
 	struct om_block *b;
 	int err;
 
-	if (!e || e->hot == OM_HOT_NONE)
+	if (!e || om_fd_hot(e) == OM_HOT_NONE)
 		return;
-	if (e->hot & OM_HOT_IGNORE) {
+	if (om_fd_hot(e) & OM_HOT_QUIET) {
 		set_hot(e, OM_HOT_NONE);
 		return;
 	}

@@ -41,24 +41,15 @@ struct om_fd *om_adopt(int fd);
 void om_accepted(int fd, const struct sockaddr *peer, socklen_t len);
 void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);
 
-/* Every data wrapper ends here: count r bytes moved on fd's socket.  The
- * common cases (an fd we ignore, a socket with nothing pending) cost two
- * dependent loads and a compare; everything else is out of line. */
-static inline void om_iov(int fd, int dir, const struct iovec *iov, int cnt,
-			  ssize_t r)
+/* Account r bytes moved on fd, whose hot byte was h before the call. */
+static inline void om_iov_h(int fd, uint8_t h, int dir, const struct iovec *iov,
+			    int cnt, ssize_t r)
 {
-	struct om_fd *e = om_fd_peek(fd);
-	uint8_t h = e ? __atomic_load_n(&e->hot, __ATOMIC_RELAXED) : OM_HOT_NONE;
-
-	if (__builtin_expect(h & OM_HOT_IGNORE, 1))
+	if (__builtin_expect(h & OM_HOT_QUIET, 0))
 		return;
 	if (__builtin_expect(h != OM_HOT_NONE && !(h & OM_HOT_SLOW), 1)) {
-		if (r > 0) {
-			struct om_block *b = om_blk();
-
-			if (b)
-				om_add(&b->bytes[h - 1][dir], (uint64_t)r);
-		}
+		if (r > 0)
+			om_count_bytes(h - 1u, dir, (uint64_t)r);
 		return;
 	}
 	if (h == OM_HOT_NONE) {
@@ -69,16 +60,28 @@ static inline void om_iov(int fd, int dir, const struct iovec *iov, int cnt,
 	{
 		int err = errno; /* the slow path may make syscalls */
 
-		om_io_slow(e, dir, iov, cnt, r, err);
+		om_io_slow(om_fd_peek(fd), dir, iov, cnt, r, err);
 		errno = err;
 	}
 }
 
-static inline void om_io(int fd, int dir, const void *buf, ssize_t r)
+/* The same, reading the hot byte now. */
+static inline void om_iov(int fd, int dir, const struct iovec *iov, int cnt,
+			  ssize_t r)
+{
+	om_iov_h(fd, om_hot(fd), dir, iov, cnt, r);
+}
+
+static inline void om_io_h(int fd, uint8_t h, int dir, const void *buf, ssize_t r)
 {
 	struct iovec v = { (void *)buf, r > 0 ? (size_t)r : 0 };
 
-	om_iov(fd, dir, buf ? &v : 0, buf ? 1 : 0, r);
+	om_iov_h(fd, h, dir, buf ? &v : 0, buf ? 1 : 0, r);
+}
+
+static inline void om_io(int fd, int dir, const void *buf, ssize_t r)
+{
+	om_io_h(fd, om_hot(fd), dir, buf, r);
 }
 
 #endif

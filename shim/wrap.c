@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -73,7 +74,7 @@ static void acct_msg(int fd, int dir, const struct msghdr *m, ssize_t r)
 		return;
 	/* an unconnected datagram socket: the address says where it went */
 	if (m->msg_name && m->msg_namelen && (e = om_fd_peek(fd)) &&
-	    e->hot == OM_HOT_DGRAM) {
+	    om_fd_hot(e) == OM_HOT_DGRAM) {
 		om_datagram(dir, m->msg_name, m->msg_namelen, r);
 		return;
 	}
@@ -95,9 +96,9 @@ static void acct_addr(int fd, int dir, const void *buf, ssize_t r,
 
 	if (sa && len && r > 0) {
 		e = om_fd_peek(fd);
-		if (!e || e->hot == OM_HOT_NONE)
+		if (!e || om_fd_hot(e) == OM_HOT_NONE)
 			e = om_adopt(fd);
-		if (e && e->hot == OM_HOT_DGRAM) {
+		if (e && om_fd_hot(e) == OM_HOT_DGRAM) {
 			om_datagram(dir, sa, len, r);
 			return;
 		}
@@ -111,9 +112,9 @@ static int dgram_unconnected(int fd)
 {
 	struct om_fd *e = om_fd_peek(fd);
 
-	if (!e || e->hot == OM_HOT_NONE)
+	if (!e || om_fd_hot(e) == OM_HOT_NONE)
 		e = om_ready() ? om_adopt(fd) : 0;
-	return e && e->hot == OM_HOT_DGRAM;
+	return e && om_fd_hot(e) == OM_HOT_DGRAM;
 }
 
 /* A second descriptor for the same socket counts its bytes; the gauge
@@ -125,13 +126,12 @@ static void acct_dup(int oldfd, int newfd)
 	if (newfd < 0)
 		return;
 	om_fd_fresh(newfd);
-	if (!o || o->hot == OM_HOT_NONE || !(n = om_fd_get(newfd)))
+	if (!o || om_fd_hot(o) == OM_HOT_NONE || !(n = om_fd_get(newfd)))
 		return;
 	n->cls = o->cls;
 	n->flags = OM_FDF_DECIDED;
 	n->dial = OM_DIAL_DONE;
-	__atomic_store_n(&n->hot, o->hot & OM_HOT_IGNORE ? o->hot : (uint8_t)(o->cls + 1),
-			 __ATOMIC_RELEASE);
+	om_fd_set_hot(n, om_fd_hot(o) & OM_HOT_QUIET ? om_fd_hot(o) : (uint8_t)(o->cls + 1));
 }
 
 /* newfd is closed implicitly; ours is moved out of the way first. */
@@ -333,7 +333,7 @@ OM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	    *len >= (socklen_t)sizeof(int)) {
 		struct om_fd *e = om_fd_peek(fd);
 
-		if (e && (e->hot & OM_HOT_SLOW)) {
+		if (e && (om_fd_hot(e) & OM_HOT_SLOW)) {
 			int err = errno;
 
 			om_sockopt_error(e, fd, *(int *)val);
@@ -343,67 +343,230 @@ OM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	return rc;
 }
 
-/* --- data --- */
+/* --- data ---
+ *
+ * Three paths per call, chosen by the fd's hot byte read before the call:
+ * - an fd we ignore (file, pipe): a tail call into the next definition;
+ * - a socket with nothing pending: a small function that keeps only the
+ *   class across the call and then adds to this thread's block;
+ * - anything else (never seen, dial or handshake open, unconnected UDP):
+ *   the general path, out of line. */
+
+#define OM_PASS(h) __builtin_expect((h) & OM_HOT_IGNORE, 1)
+#define OM_FAST(h) __builtin_expect((unsigned)(h) - 1u < OM_NCLASS, 1)
+#define OM_COLD __attribute__((noinline, cold))
+#define OM_HOTFN __attribute__((noinline))
+
+static ssize_t counted(ssize_t r, unsigned h, int dir)
+{
+	struct om_block *b = om_tls_blk;
+
+	if (r <= 0)
+		return r;
+	if (__builtin_expect(b == 0, 0)) /* a tail call: nothing to keep */
+		return (ssize_t)om_count_bytes_slow(h - 1u, dir, (uint64_t)r);
+	/* &b->bytes[h - 1][dir], with the -1 folded into the displacement */
+	om_add_private((uint64_t *)((char *)b + offsetof(struct om_block, bytes) -
+				    sizeof b->bytes[0] + h * sizeof b->bytes[0] +
+				    (unsigned)dir * sizeof b->bytes[0][0]),
+		       (uint64_t)r);
+	return r;
+}
+
+static ssize_t recvfrom_common(ssize_t (*chk)(int, void *, size_t, size_t, int,
+					      struct sockaddr *, socklen_t *),
+			       int fd, void *buf, size_t n, size_t buflen, int flags,
+			       struct sockaddr *sa, socklen_t *len);
+
+/* The dispatchers below decide fds under OM_FD_LOW inline; larger fds and
+ * every state but "ignored" and "tracked, nothing pending" take *_other,
+ * which handles all states. */
+static OM_HOTFN ssize_t read_fast(int fd, void *buf, size_t n, unsigned h)
+{
+	return counted(OM_REAL(read)(fd, buf, n), h, OM_INGRESS);
+}
+
+static OM_COLD ssize_t read_other(int fd, void *buf, size_t n, uint8_t h)
+{
+	ssize_t r;
+
+	if (h & OM_HOT_IGNORE)
+		return OM_REAL(read)(fd, buf, n);
+	if (h == OM_HOT_DGRAM) /* same call for a socket; we need the source */
+		return recvfrom_common(0, fd, buf, n, 0, 0, 0, 0);
+	r = OM_REAL(read)(fd, buf, n);
+	om_io_h(fd, h, OM_INGRESS, buf, r);
+	return r;
+}
 
 OM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	ssize_t r = OM_REAL(read)(fd, buf, n);
+	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
+		uint8_t h = om_hot_low[fd];
 
-	om_io(fd, OM_INGRESS, buf, r);
+		if (OM_PASS(h))
+			return OM_REAL(read)(fd, buf, n);
+		if (OM_FAST(h))
+			return read_fast(fd, buf, n, h);
+	}
+	return read_other(fd, buf, n, om_hot(fd));
+}
+
+static OM_HOTFN ssize_t write_fast(int fd, const void *buf, size_t n, unsigned h)
+{
+	return counted(OM_REAL(write)(fd, buf, n), h, OM_EGRESS);
+}
+
+static OM_COLD ssize_t write_other(int fd, const void *buf, size_t n, uint8_t h)
+{
+	ssize_t r;
+
+	if (h & OM_HOT_IGNORE)
+		return OM_REAL(write)(fd, buf, n);
+	if ((h & OM_HOT_SLOW) && refuse_buf(fd, buf, n))
+		return eacces();
+	r = OM_REAL(write)(fd, buf, n);
+	om_io_h(fd, h, OM_EGRESS, buf, r);
 	return r;
 }
 
 OM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
+	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
+		uint8_t h = om_hot_low[fd];
+
+		if (OM_PASS(h))
+			return OM_REAL(write)(fd, buf, n);
+		if (OM_FAST(h))
+			return write_fast(fd, buf, n, h);
+	}
+	return write_other(fd, buf, n, om_hot(fd));
+}
+
+static OM_HOTFN ssize_t readv_fast(int fd, const struct iovec *iov, int cnt, unsigned h)
+{
+	return counted(OM_REAL(readv)(fd, iov, cnt), h, OM_INGRESS);
+}
+
+static OM_COLD ssize_t readv_other(int fd, const struct iovec *iov, int cnt, uint8_t h)
+{
 	ssize_t r;
 
-	if (refuse_buf(fd, buf, n))
-		return eacces();
-	r = OM_REAL(write)(fd, buf, n);
-
-	om_io(fd, OM_EGRESS, buf, r);
+	if (h & OM_HOT_IGNORE)
+		return OM_REAL(readv)(fd, iov, cnt);
+	r = OM_REAL(readv)(fd, iov, cnt);
+	om_iov_h(fd, h, OM_INGRESS, iov, cnt, r);
 	return r;
 }
 
 OM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
-	ssize_t r = OM_REAL(readv)(fd, iov, cnt);
+	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
+		uint8_t h = om_hot_low[fd];
 
-	om_iov(fd, OM_INGRESS, iov, cnt, r);
+		if (OM_PASS(h))
+			return OM_REAL(readv)(fd, iov, cnt);
+		if (OM_FAST(h))
+			return readv_fast(fd, iov, cnt, h);
+	}
+	return readv_other(fd, iov, cnt, om_hot(fd));
+}
+
+static OM_HOTFN ssize_t writev_fast(int fd, const struct iovec *iov, int cnt, unsigned h)
+{
+	return counted(OM_REAL(writev)(fd, iov, cnt), h, OM_EGRESS);
+}
+
+static OM_COLD ssize_t writev_other(int fd, const struct iovec *iov, int cnt, uint8_t h)
+{
+	ssize_t r;
+
+	if (h & OM_HOT_IGNORE)
+		return OM_REAL(writev)(fd, iov, cnt);
+	if ((h & OM_HOT_SLOW) && om_leak_request(fd, iov, cnt))
+		return eacces();
+	r = OM_REAL(writev)(fd, iov, cnt);
+	om_iov_h(fd, h, OM_EGRESS, iov, cnt, r);
 	return r;
 }
 
 OM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
+	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
+		uint8_t h = om_hot_low[fd];
+
+		if (OM_PASS(h))
+			return OM_REAL(writev)(fd, iov, cnt);
+		if (OM_FAST(h))
+			return writev_fast(fd, iov, cnt, h);
+	}
+	return writev_other(fd, iov, cnt, om_hot(fd));
+}
+
+static OM_HOTFN ssize_t recv_fast(int fd, void *buf, size_t n, int flags, unsigned h)
+{
+	ssize_t r = OM_REAL(recv)(fd, buf, n, flags);
+
+	/* peeked bytes are read again later */
+	return flags & MSG_PEEK ? r : counted(r, h, OM_INGRESS);
+}
+
+static OM_COLD ssize_t recv_other(int fd, void *buf, size_t n, int flags, uint8_t h)
+{
 	ssize_t r;
 
-	if (om_leak_request(fd, iov, cnt))
-		return eacces();
-	r = OM_REAL(writev)(fd, iov, cnt);
-
-	om_iov(fd, OM_EGRESS, iov, cnt, r);
+	if (h & OM_HOT_IGNORE)
+		return OM_REAL(recv)(fd, buf, n, flags);
+	if (h == OM_HOT_DGRAM)
+		return recvfrom_common(0, fd, buf, n, 0, flags, 0, 0);
+	r = OM_REAL(recv)(fd, buf, n, flags);
+	if (!(flags & MSG_PEEK))
+		om_io_h(fd, h, OM_INGRESS, buf, r);
 	return r;
 }
 
 OM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-	ssize_t r = OM_REAL(recv)(fd, buf, n, flags);
+	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
+		uint8_t h = om_hot_low[fd];
 
-	if (!(flags & MSG_PEEK)) /* peeked bytes are read again later */
-		om_io(fd, OM_INGRESS, buf, r);
+		if (OM_PASS(h))
+			return OM_REAL(recv)(fd, buf, n, flags);
+		if (OM_FAST(h))
+			return recv_fast(fd, buf, n, flags, h);
+	}
+	return recv_other(fd, buf, n, flags, om_hot(fd));
+}
+
+static OM_HOTFN ssize_t send_fast(int fd, const void *buf, size_t n, int flags, unsigned h)
+{
+	return counted(OM_REAL(send)(fd, buf, n, flags), h, OM_EGRESS);
+}
+
+static OM_COLD ssize_t send_other(int fd, const void *buf, size_t n, int flags, uint8_t h)
+{
+	ssize_t r;
+
+	if (h & OM_HOT_IGNORE)
+		return OM_REAL(send)(fd, buf, n, flags);
+	if ((h & OM_HOT_SLOW) && refuse_buf(fd, buf, n))
+		return eacces();
+	r = OM_REAL(send)(fd, buf, n, flags);
+	om_io_h(fd, h, OM_EGRESS, buf, r);
 	return r;
 }
 
 OM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-	ssize_t r;
+	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
+		uint8_t h = om_hot_low[fd];
 
-	if (refuse_buf(fd, buf, n))
-		return eacces();
-	r = OM_REAL(send)(fd, buf, n, flags);
-
-	om_io(fd, OM_EGRESS, buf, r);
-	return r;
+		if (OM_PASS(h))
+			return OM_REAL(send)(fd, buf, n, flags);
+		if (OM_FAST(h))
+			return send_fast(fd, buf, n, flags, h);
+	}
+	return send_other(fd, buf, n, flags, om_hot(fd));
 }
 
 OM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,

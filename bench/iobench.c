@@ -1,0 +1,177 @@
+/* Micro-workloads for the shim's per-call cost.
+ *
+ *   iobench tracked N     N x (write 1 byte, read 1 byte) on loopback TCP
+ *   iobench untracked N   N x (write 1 byte, read 1 byte) on a pipe
+ *   iobench churn N       N x (socket, connect, accept, close, close)
+ *   iobench pingpong N SIZE   N round trips of SIZE bytes with a child echo
+ *   iobench bulk BYTES    stream BYTES in 64 KiB writes to a child reader
+ *   iobench threads T N   T threads, each N x 64-byte write+read on its own
+ *                         loopback connection
+ * Prints nothing on success; exit status 0. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int ls;
+static struct sockaddr_in addr;
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void listen_lo(void)
+{
+	socklen_t sl = sizeof addr;
+
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind(ls, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(ls, 1024) < 0 ||
+	    getsockname(ls, (struct sockaddr *)&addr, &sl) < 0)
+		die("listen");
+}
+
+static void pair(int *c, int *s)
+{
+	int one = 1;
+
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(*c, (struct sockaddr *)&addr, sizeof addr) < 0)
+		die("connect");
+	*s = accept(ls, 0, 0);
+	if (*s < 0)
+		die("accept");
+	setsockopt(*c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(*s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+static void full(int fd, char *buf, long n, int out)
+{
+	while (n > 0) {
+		ssize_t r = out ? write(fd, buf, (size_t)n) : read(fd, buf, (size_t)n);
+
+		if (r <= 0)
+			die(out ? "write" : "read");
+		buf += r;
+		n -= r;
+	}
+}
+
+static long iters;
+
+static void *thread_pingpong(void *arg)
+{
+	char buf[64] = { 0 };
+	int c, s;
+	long i;
+
+	(void)arg;
+	pair(&c, &s);
+	for (i = 0; i < iters; i++) {
+		full(c, buf, sizeof buf, 1);
+		full(s, buf, sizeof buf, 0);
+	}
+	close(c);
+	close(s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char buf[65536];
+	long n = argc > 2 ? atol(argv[2]) : 1000, i;
+	int c, s, p[2];
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: iobench tracked|untracked|churn|pingpong|bulk|threads ...\n");
+		return 2;
+	}
+	memset(buf, 'x', sizeof buf);
+	listen_lo();
+	if (!strcmp(argv[1], "tracked")) {
+		pair(&c, &s);
+		for (i = 0; i < n; i++) {
+			if (write(c, buf, 1) != 1 || read(s, buf, 1) != 1)
+				die("io");
+		}
+	} else if (!strcmp(argv[1], "untracked")) {
+		if (pipe(p) < 0)
+			die("pipe");
+		for (i = 0; i < n; i++) {
+			if (write(p[1], buf, 1) != 1 || read(p[0], buf, 1) != 1)
+				die("io");
+		}
+	} else if (!strcmp(argv[1], "churn")) {
+		for (i = 0; i < n; i++) {
+			pair(&c, &s);
+			close(c);
+			close(s);
+		}
+	} else if (!strcmp(argv[1], "pingpong")) {
+		long size = argc > 3 ? atol(argv[3]) : 64;
+		pid_t kid;
+
+		kid = fork();
+		if (kid == 0) {
+			s = accept(ls, 0, 0);
+			for (;;) {
+				ssize_t r = read(s, buf, sizeof buf);
+
+				if (r <= 0 || write(s, buf, (size_t)r) != r)
+					_exit(0);
+			}
+		}
+		c = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(c, (struct sockaddr *)&addr, sizeof addr) < 0)
+			die("connect");
+		{
+			int one = 1;
+
+			setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		}
+		for (i = 0; i < n; i++) {
+			full(c, buf, size, 1);
+			full(c, buf, size, 0);
+		}
+		close(c);
+		waitpid(kid, 0, 0);
+	} else if (!strcmp(argv[1], "bulk")) {
+		pid_t kid = fork();
+
+		if (kid == 0) {
+			s = accept(ls, 0, 0);
+			while (read(s, buf, sizeof buf) > 0)
+				;
+			_exit(0);
+		}
+		c = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(c, (struct sockaddr *)&addr, sizeof addr) < 0)
+			die("connect");
+		for (i = 0; i < n; i += (long)sizeof buf)
+			full(c, buf, sizeof buf, 1);
+		close(c);
+		waitpid(kid, 0, 0);
+	} else if (!strcmp(argv[1], "threads")) {
+		int t, nt = atoi(argv[2]);
+		pthread_t *th = calloc((size_t)nt, sizeof *th);
+
+		iters = argc > 3 ? atol(argv[3]) : 1000;
+		for (t = 0; t < nt; t++)
+			pthread_create(&th[t], 0, thread_pingpong, 0);
+		for (t = 0; t < nt; t++)
+			pthread_join(th[t], 0);
+	} else {
+		fprintf(stderr, "unknown workload %s\n", argv[1]);
+		return 2;
+	}
+	return 0;
+}

@@ -34,7 +34,8 @@ struct om_fd {
 	uint8_t cls;   /* enum om_class, provisional until decided */
 	uint8_t flags; /* OM_FDF_* */
 	uint8_t dial;  /* OM_DIAL_* */
-	uint8_t pad[4];
+	uint8_t sotype; /* SOCK_STREAM/SOCK_DGRAM as socket() made it, or 0 */
+	uint8_t pad[3];
 	uint64_t t0;      /* connect() started, CLOCK_MONOTONIC ns */
 	uint64_t t_up;    /* TCP connection established */
 	uint64_t pend[2]; /* bytes seen before the class was decided */

@@ -146,7 +146,7 @@ struct om_fd *om_connect_pre(int fd, const struct sockaddr *sa, socklen_t len,
 {
 	enum om_dest d = om_classify(sa, len);
 	struct om_fd *e;
-	int type = 0;
+	int type;
 	socklen_t tl = sizeof type;
 
 	*fresh = 0;
@@ -161,11 +161,14 @@ struct om_fd *om_connect_pre(int fd, const struct sockaddr *sa, socklen_t len,
 		return e; /* polling a non-blocking connect */
 	if ((e->flags & OM_FDF_TCP) && om_fd_hot(e) != OM_HOT_NONE && !(om_fd_hot(e) & OM_HOT_QUIET))
 		return 0; /* connected TCP: the kernel says EISCONN */
-	if (OM_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
-	    (type != SOCK_STREAM && type != SOCK_DGRAM))
+	/* socket() told us the type; only inherited sockets need asking */
+	type = e->sotype;
+	if (!type && (OM_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
+		      (type != SOCK_STREAM && type != SOCK_DGRAM)))
 		return 0;
 	om_forget_fd(fd); /* UDP re-connect: settle the old destination */
 	om_fd_clear(e);
+	e->sotype = (uint8_t)type;
 	e->cls = d == OM_DEST_LOCAL ? OM_CLASS_LOCAL
 	       : d == OM_DEST_DIRECT ? OM_CLASS_DIRECT : OM_CLASS_PROXIED;
 	if (type == SOCK_STREAM) {
@@ -470,10 +473,27 @@ void om_fd_fresh(int fd)
 {
 	struct om_fd *e = om_fd_peek(fd);
 
-	if (!e || om_fd_hot(e) == OM_HOT_NONE)
+	if (!e)
 		return;
-	om_forget_fd(fd);
-	set_hot(e, OM_HOT_NONE);
+	if (om_fd_hot(e) != OM_HOT_NONE) {
+		om_forget_fd(fd);
+		set_hot(e, OM_HOT_NONE);
+	}
+	e->sotype = 0;
+}
+
+void om_fd_socket(int fd, int domain, int type)
+{
+	struct om_fd *e;
+
+	type &= 0xf; /* without SOCK_NONBLOCK, SOCK_CLOEXEC */
+	if ((domain != AF_INET && domain != AF_INET6) ||
+	    (type != SOCK_STREAM && type != SOCK_DGRAM) || !(e = om_fd_get(fd))) {
+		om_fd_fresh(fd);
+		return;
+	}
+	om_fd_fresh(fd);
+	e->sotype = (uint8_t)type;
 }
 
 void om_forget_fd(int fd)
@@ -486,6 +506,7 @@ void om_forget_fd(int fd)
 		return;
 	if (om_fd_hot(e) & OM_HOT_QUIET) {
 		set_hot(e, OM_HOT_NONE);
+		e->sotype = 0;
 		return;
 	}
 	err = errno;
@@ -508,5 +529,6 @@ void om_forget_fd(int fd)
 	set_hot(e, OM_HOT_NONE);
 	e->flags = 0;
 	e->dial = OM_DIAL_NONE;
+	e->sotype = 0;
 	errno = err;
 }

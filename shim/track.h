@@ -37,6 +37,7 @@ void om_io_unseen(int fd, int dir, const struct iovec *iov, int cnt, ssize_t r);
 void om_sockopt_error(struct om_fd *e, int fd, int soerr);
 void om_forget_fd(int fd); /* close() and friends, before the real call */
 void om_fd_fresh(int fd);  /* a wrapped call returned a new descriptor */
+void om_fd_socket(int fd, int domain, int type); /* ... from socket() */
 struct om_fd *om_adopt(int fd);
 void om_accepted(int fd, const struct sockaddr *peer, socklen_t len);
 void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);

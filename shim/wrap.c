@@ -156,8 +156,12 @@ OM_EXPORT int socket(int domain, int type, int proto)
 {
 	int fd = OM_REAL(socket)(domain, type, proto);
 
-	if (fd >= 0)
-		om_fd_fresh(fd);
+	if (fd >= 0) {
+		int err = errno;
+
+		om_fd_socket(fd, domain, type);
+		errno = err;
+	}
 	return fd;
 }
 
@@ -190,22 +194,35 @@ OM_EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	return rc;
 }
 
+/* The peer's address classifies an accepted connection; when the caller
+ * does not ask for it we lend a buffer rather than ask getpeername(). */
+static int accept_common(int fd, struct sockaddr *sa, socklen_t *len, int flags,
+			 int four)
+{
+	struct sockaddr_storage own;
+	socklen_t ownlen = sizeof own, cap;
+	int nfd;
+
+	if (!sa) {
+		sa = (struct sockaddr *)&own;
+		len = &ownlen;
+	}
+	cap = len ? *len : 0;
+	nfd = four ? OM_REAL(accept4)(fd, sa, len, flags) : OM_REAL(accept)(fd, sa, len);
+	/* the kernel reports the full length even when it truncated */
+	if (nfd >= 0)
+		om_accepted(nfd, sa, len && *len < cap ? *len : cap);
+	return nfd;
+}
+
 OM_EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
-	int nfd = OM_REAL(accept)(fd, sa, len);
-
-	if (nfd >= 0)
-		om_accepted(nfd, sa, sa && len ? *len : 0);
-	return nfd;
+	return accept_common(fd, sa, len, 0, 0);
 }
 
 OM_EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
-	int nfd = OM_REAL(accept4)(fd, sa, len, flags);
-
-	if (nfd >= 0)
-		om_accepted(nfd, sa, sa && len ? *len : 0);
-	return nfd;
+	return accept_common(fd, sa, len, flags, 1);
 }
 
 OM_EXPORT int close(int fd)
@@ -591,7 +608,7 @@ static ssize_t recvfrom_common(ssize_t (*chk)(int, void *, size_t, size_t, int,
 			       struct sockaddr *sa, socklen_t *len)
 {
 	struct sockaddr_storage own;
-	socklen_t ownlen = sizeof own;
+	socklen_t ownlen = sizeof own, cap;
 	ssize_t r;
 
 	if (!sa && !(flags & MSG_PEEK) && dgram_unconnected(fd)) {
@@ -601,10 +618,12 @@ static ssize_t recvfrom_common(ssize_t (*chk)(int, void *, size_t, size_t, int,
 			om_datagram(OM_INGRESS, (struct sockaddr *)&own, ownlen, r);
 		return r;
 	}
+	cap = sa && len ? *len : 0;
 	r = chk ? chk(fd, buf, n, buflen, flags, sa, len)
 		: OM_REAL(recvfrom)(fd, buf, n, flags, sa, len);
+	/* the kernel reports the full length even when it truncated */
 	if (!(flags & MSG_PEEK))
-		acct_addr(fd, OM_INGRESS, buf, r, sa, sa && len && r >= 0 ? *len : 0);
+		acct_addr(fd, OM_INGRESS, buf, r, sa, r >= 0 && cap && *len < cap ? *len : cap);
 	return r;
 }
 
@@ -643,9 +662,19 @@ OM_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 			om_datagram(OM_INGRESS, (struct sockaddr *)&own, copy.msg_namelen, r);
 		return r;
 	}
-	r = OM_REAL(recvmsg)(fd, m, flags);
-	if (!(flags & MSG_PEEK))
-		acct_msg(fd, OM_INGRESS, m, r);
+	{
+		socklen_t cap = m ? m->msg_namelen : 0;
+
+		r = OM_REAL(recvmsg)(fd, m, flags);
+		if (!(flags & MSG_PEEK) && m && r >= 0) {
+			struct msghdr seen = *m;
+
+			/* the kernel reports the full length even when it truncated */
+			if (seen.msg_namelen > cap)
+				seen.msg_namelen = cap;
+			acct_msg(fd, OM_INGRESS, &seen, r);
+		}
+	}
 	return r;
 }
 

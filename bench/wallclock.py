@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Wall-clock cost of the shim, as ratios measured side by side in one run.
+
+    bench/wallclock.py [BUILD_DIR]          (default: build)
+
+Every workload runs ROUNDS times with and without the shim, the variants
+interleaved so that machine noise hits both alike; the figure is the ratio
+of medians (with / without; 1.00 = no cost).  Connect/close churn also runs
+under torsocks and proxychains4, which wrap connect() only, for context.
+A Node.js HTTP server is loaded with wrk; there the ratio is of requests
+per second (without / with, so that above 1.00 still means slower).
+"""
+import os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
+
+ROUNDS = 7
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+build = os.path.join(root, sys.argv[1] if len(sys.argv) > 1 else "build")
+bench = os.path.join(build, "bench", "iobench")
+shim = os.path.join(build, "shim", "libonionmeter.so")
+tmp = tempfile.mkdtemp(prefix="om-wall.")
+ncpu = os.cpu_count() or 1
+
+ts_conf = os.path.join(tmp, "torsocks.conf")
+open(ts_conf, "w").write("TorAddress 127.0.0.1\nTorPort 9\nAllowOutboundLocalhost 1\n")
+pc_conf = os.path.join(tmp, "proxychains.conf")
+open(pc_conf, "w").write("strict_chain\nquiet_mode\nlocalnet 127.0.0.0/255.0.0.0\n[ProxyList]\nsocks5 127.0.0.1 9\n")
+
+
+def env_for(variant):
+    e = dict(os.environ)
+    e.pop("LD_PRELOAD", None)
+    if variant == "onionmeter":
+        e["LD_PRELOAD"] = shim
+        e["ONIONMETER_SEGMENT"] = os.path.join(tmp, "segment")
+    return e
+
+
+def wrap(variant, cmd):
+    if variant == "torsocks":
+        return ["env", "TORSOCKS_CONF_FILE=" + ts_conf, "torsocks"] + cmd
+    if variant == "proxychains4":
+        return ["proxychains4", "-q", "-f", pc_conf] + cmd
+    return cmd
+
+
+def timed(variant, cmd):
+    t = time.perf_counter()
+    subprocess.run(wrap(variant, cmd), env=env_for(variant), check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def compare(name, cmd, variants=("plain", "onionmeter")):
+    times = {v: [] for v in variants}
+    for _ in range(ROUNDS):
+        for v in variants:
+            times[v].append(timed(v, cmd))
+    base = statistics.median(times["plain"])
+    cells = ["%.3f s" % base] + ["%.3f" % (statistics.median(times[v]) / base) for v in variants[1:]]
+    print("| %s | %s |" % (name, " | ".join(cells + ["-"] * (3 - len(variants[1:])))))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1]
+
+
+def node_rps(variant):
+    port = free_port()
+    srv = subprocess.Popen(["node", "-e", "require('http').createServer((q, s) => s.end('ok')).listen(%d, '127.0.0.1')" % port],
+                           env=env_for(variant))
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        out = subprocess.run(["wrk", "-t1", "-c32", "-d3s", "http://127.0.0.1:%d/" % port],
+                             capture_output=True, text=True, env=env_for("plain"), check=True).stdout
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    finally:
+        srv.terminate()
+        srv.wait()
+
+
+print("machine: %d cores, %s; date: %s" % (ncpu, os.uname().release, time.strftime("%Y-%m-%d", time.gmtime())))
+print()
+print("| workload | without shim (median) | onionmeter | torsocks | proxychains4 |")
+print("|---|---:|---:|---:|---:|")
+compare("64-byte ping-pong, 50000 round trips", [bench, "pingpong", "50000", "64"])
+compare("bulk transfer, 4 GiB in 64 KiB writes", [bench, "bulk", str(4 << 30)])
+have = [v for v in ("torsocks", "proxychains4") if shutil.which(v)]
+compare("connect/accept/close churn, 40000", [bench, "churn", "40000"], ("plain", "onionmeter", *have))
+compare("%d threads x 100000 64-byte write+read" % ncpu, [bench, "threads", str(ncpu), "100000"])
+compare("%d threads x 25000 64-byte write+read" % (4 * ncpu), [bench, "threads", str(4 * ncpu), "25000"])
+# one-time cost: loading the library and attaching to the segment
+starts = {"plain": [], "onionmeter": []}
+for _ in range(ROUNDS):
+    for v in starts:
+        a = time.perf_counter()
+        for _ in range(50):
+            subprocess.run(["/bin/true"], env=env_for(v), check=True)
+        starts[v].append((time.perf_counter() - a) / 50)
+d = statistics.median(starts["onionmeter"]) - statistics.median(starts["plain"])
+print("| process start (/bin/true), once per exec: %.2f ms | - | +%.2f ms | - | - |"
+      % (statistics.median(starts["plain"]) * 1000, d * 1000))
+if shutil.which("node") and shutil.which("wrk"):
+    rps = {"plain": [], "onionmeter": []}
+    for _ in range(3):
+        for v in rps:
+            rps[v].append(node_rps(v))
+    base = statistics.median(rps["plain"])
+    print("| Node.js http server under wrk (1 thread, 32 connections, 3 s): %.0f req/s | - | %.3f | - | - |"
+          % (base, base / statistics.median(rps["onionmeter"])))
+shutil.rmtree(tmp)

@@ -5,7 +5,10 @@
 
 Every workload runs ROUNDS times with and without the shim, the variants
 interleaved so that machine noise hits both alike; the figure is the ratio
-of medians (with / without; 1.00 = no cost).  Connect/close churn also runs
+of medians (with / without; 1.00 = no cost).  The "control" column runs
+the program without the shim but with an environment of the same size:
+its distance from 1.00 is what memory layout alone does to that workload
+on this machine, the noise floor to read the onionmeter column against.  Connect/close churn also runs
 under torsocks and proxychains4, which wrap connect() only, for context.
 A Node.js HTTP server is loaded with wrk; there the ratio is of requests
 per second (without / with, so that above 1.00 still means slower).
@@ -32,6 +35,10 @@ def env_for(variant):
     if variant == "onionmeter":
         e["LD_PRELOAD"] = shim
         e["ONIONMETER_SEGMENT"] = os.path.join(tmp, "segment")
+    elif variant == "control":
+        # the same environment size, nothing preloaded: what layout alone does
+        e["LD_PRELOAX"] = shim
+        e["ONIONMETER_SEGMENX"] = os.path.join(tmp, "segment")
     return e
 
 
@@ -50,14 +57,17 @@ def timed(variant, cmd):
     return time.perf_counter() - t
 
 
-def compare(name, cmd, variants=("plain", "onionmeter")):
+def compare(name, cmd, extra=()):
+    variants = ("plain", "control", "onionmeter") + tuple(extra)
     times = {v: [] for v in variants}
     for _ in range(ROUNDS):
         for v in variants:
             times[v].append(timed(v, cmd))
     base = statistics.median(times["plain"])
-    cells = ["%.3f s" % base] + ["%.3f" % (statistics.median(times[v]) / base) for v in variants[1:]]
-    print("| %s | %s |" % (name, " | ".join(cells + ["-"] * (3 - len(variants[1:])))))
+    ratio = {v: "%.3f" % (statistics.median(times[v]) / base) for v in variants}
+    print("| %s | %.3f s | %s | %s | %s | %s |" % (
+        name, base, ratio["control"], ratio["onionmeter"],
+        ratio.get("torsocks", "-"), ratio.get("proxychains4", "-")))
 
 
 def free_port():
@@ -87,12 +97,12 @@ def node_rps(variant):
 
 print("machine: %d cores, %s; date: %s" % (ncpu, os.uname().release, time.strftime("%Y-%m-%d", time.gmtime())))
 print()
-print("| workload | without shim (median) | onionmeter | torsocks | proxychains4 |")
-print("|---|---:|---:|---:|---:|")
+print("| workload | without shim (median) | control | onionmeter | torsocks | proxychains4 |")
+print("|---|---:|---:|---:|---:|---:|")
 compare("64-byte ping-pong, 50000 round trips", [bench, "pingpong", "50000", "64"])
 compare("bulk transfer, 4 GiB in 64 KiB writes", [bench, "bulk", str(4 << 30)])
 have = [v for v in ("torsocks", "proxychains4") if shutil.which(v)]
-compare("connect/accept/close churn, 40000", [bench, "churn", "40000"], ("plain", "onionmeter", *have))
+compare("connect/accept/close churn, 40000", [bench, "churn", "40000"], have)
 compare("%d threads x 100000 64-byte write+read" % ncpu, [bench, "threads", str(ncpu), "100000"])
 compare("%d threads x 25000 64-byte write+read" % (4 * ncpu), [bench, "threads", str(4 * ncpu), "25000"])
 # one-time cost: loading the library and attaching to the segment
@@ -104,7 +114,7 @@ for _ in range(ROUNDS):
             subprocess.run(["/bin/true"], env=env_for(v), check=True)
         starts[v].append((time.perf_counter() - a) / 50)
 d = statistics.median(starts["onionmeter"]) - statistics.median(starts["plain"])
-print("| process start (/bin/true), once per exec: %.2f ms | - | +%.2f ms | - | - |"
+print("| process start (/bin/true), once per exec: %.2f ms | - | - | +%.2f ms | - | - |"
       % (statistics.median(starts["plain"]) * 1000, d * 1000))
 if shutil.which("node") and shutil.which("wrk"):
     rps = {"plain": [], "onionmeter": []}
@@ -112,6 +122,6 @@ if shutil.which("node") and shutil.which("wrk"):
         for v in rps:
             rps[v].append(node_rps(v))
     base = statistics.median(rps["plain"])
-    print("| Node.js http server under wrk (1 thread, 32 connections, 3 s): %.0f req/s | - | %.3f | - | - |"
+    print("| Node.js http server under wrk (1 thread, 32 connections, 3 s): %.0f req/s | - | - | %.3f | - | - |"
           % (base, base / statistics.median(rps["onionmeter"])))
 shutil.rmtree(tmp)

@@ -186,7 +186,7 @@ static inline const char *om_layout_check(const struct om_header *h,
 	if (h->magic != OM_MAGIC)
 		return "not an onionmeter segment (bad magic)";
 	if (h->version != OM_LAYOUT_VERSION)
-		return "segment layout version differs from this build";
+		return "segment layout version differs from this build (a segment left by another version: remove it once no process uses it, or choose another name)";
 	if (h->header_size != OM_HEADER_SIZE ||
 	    h->slot_size != sizeof(struct om_slot) ||
 	    h->block_size != sizeof(struct om_block) ||

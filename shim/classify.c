@@ -119,11 +119,12 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	return 0;
 }
 
-int om_parse_proxies(const char *s, struct om_endpoint *out, int max,
-		     const char **bad)
+/* Walk a comma/space separated list, calling one() on each entry with its
+ * index; stop at the first entry one() rejects, pointing *bad at it. */
+static int parse_list(const char *s, int max, const char **bad,
+		      int (*one)(char *tok, void *out, int i), void *out)
 {
-	char tok[80], *colon, *host;
-	unsigned port;
+	char tok[80];
 	int n = 0;
 
 	while (s && *s) {
@@ -132,85 +133,81 @@ int om_parse_proxies(const char *s, struct om_endpoint *out, int max,
 		s = next_tok(s, tok, sizeof tok);
 		if (!tok[0] && s && !*s)
 			break;
-		host = tok;
-		colon = strrchr(tok, ':');
-		if (tok[0] == '[') {
-			char *rb = strchr(tok, ']');
-
-			if (!rb || rb[1] != ':')
-				goto bad;
-			*rb = '\0';
-			host = tok + 1;
-			colon = rb + 1;
+		if (!s || n >= max || one(tok, out, n) < 0) {
+			*bad = start;
+			return -1;
 		}
-		if (!s || !colon || n >= max)
-			goto bad;
-		*colon = '\0';
-		if (parse_uint(colon + 1, 65535, &port) < 0 || port == 0 ||
-		    parse_addr(host, &out[n]) < 0)
-			goto bad;
-		out[n].port = (uint16_t)port;
 		n++;
-		continue;
-bad:
-		*bad = start;
-		return -1;
 	}
 	return n;
+}
+
+static int one_proxy(char *tok, void *out, int i)
+{
+	struct om_endpoint *e = (struct om_endpoint *)out + i;
+	char *host = tok, *colon = strrchr(tok, ':');
+	unsigned port;
+
+	if (tok[0] == '[') {
+		char *rb = strchr(tok, ']');
+
+		if (!rb || rb[1] != ':')
+			return -1;
+		*rb = '\0';
+		host = tok + 1;
+		colon = rb + 1;
+	}
+	if (!colon)
+		return -1;
+	*colon = '\0';
+	if (parse_uint(colon + 1, 65535, &port) < 0 || port == 0 || parse_addr(host, e) < 0)
+		return -1;
+	e->port = (uint16_t)port;
+	return 0;
+}
+
+static int one_net(char *tok, void *out, int i)
+{
+	struct om_endpoint *e = (struct om_endpoint *)out + i;
+	char *slash = strchr(tok, '/');
+	unsigned prefix;
+
+	if (slash)
+		*slash = '\0';
+	if (parse_addr(tok, e) < 0)
+		return -1;
+	prefix = e->family == 4 ? 32 : 128;
+	if (slash && parse_uint(slash + 1, prefix, &prefix) < 0)
+		return -1;
+	e->prefix = (uint8_t)prefix;
+	return 0;
+}
+
+static int one_port(char *tok, void *out, int i)
+{
+	unsigned port;
+
+	if (parse_uint(tok, 65535, &port) < 0 || port == 0)
+		return -1;
+	((uint16_t *)out)[i] = (uint16_t)port;
+	return 0;
+}
+
+int om_parse_proxies(const char *s, struct om_endpoint *out, int max,
+		     const char **bad)
+{
+	return parse_list(s, max, bad, one_proxy, out);
 }
 
 int om_parse_nets(const char *s, struct om_endpoint *out, int max,
 		  const char **bad)
 {
-	char tok[80], *slash;
-	unsigned prefix;
-	int n = 0;
-
-	while (s && *s) {
-		const char *start = s;
-
-		s = next_tok(s, tok, sizeof tok);
-		if (!tok[0] && s && !*s)
-			break;
-		slash = strchr(tok, '/');
-		if (!s || n >= max)
-			goto bad;
-		if (slash)
-			*slash = '\0';
-		if (parse_addr(tok, &out[n]) < 0)
-			goto bad;
-		prefix = out[n].family == 4 ? 32 : 128;
-		if (slash && parse_uint(slash + 1, prefix, &prefix) < 0)
-			goto bad;
-		out[n].prefix = (uint8_t)prefix;
-		n++;
-		continue;
-bad:
-		*bad = start;
-		return -1;
-	}
-	return n;
+	return parse_list(s, max, bad, one_net, out);
 }
 
 int om_parse_ports(const char *s, uint16_t *out, int max, const char **bad)
 {
-	char tok[16];
-	unsigned port;
-	int n = 0;
-
-	while (s && *s) {
-		const char *start = s;
-
-		s = next_tok(s, tok, sizeof tok);
-		if (!tok[0] && s && !*s)
-			break;
-		if (!s || n >= max || parse_uint(tok, 65535, &port) < 0 || port == 0) {
-			*bad = start;
-			return -1;
-		}
-		out[n++] = (uint16_t)port;
-	}
-	return n;
+	return parse_list(s, max, bad, one_port, out);
 }
 
 int om_onion_port(uint16_t port)

@@ -4,15 +4,11 @@
 # dial, and failing dials.  Byte counts must match what curl itself reports.
 set -eu
 . "$(dirname "$0")/lib.sh"
-command -v microsocks >/dev/null || om_skip "microsocks not installed"
-command -v curl >/dev/null || om_skip "curl not installed"
-# curl hangs with libasan preloaded even without onionmeter; the sanitized
-# shim is exercised by the Python and C programs in the other tests
-[ "${OM_SANITIZED:-0}" = 0 ] || om_skip "curl cannot run with the ASan runtime preloaded"
+om_need microsocks curl
+om_no_asan_curl
 om_enter_netns "$@"
 om_tmpdir
 
-ONION=2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion
 om_hosts "198.18.0.1 $ONION"
 mkdir "$OM_TMP/www"
 head -c 262161 /dev/urandom >"$OM_TMP/www/blob" # odd size on purpose

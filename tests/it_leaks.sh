@@ -4,13 +4,11 @@
 # that nothing arrived.
 set -eu
 . "$(dirname "$0")/lib.sh"
-command -v microsocks >/dev/null || om_skip "microsocks not installed"
-command -v curl >/dev/null || om_skip "curl not installed"
-[ "${OM_SANITIZED:-0}" = 0 ] || om_skip "curl cannot run with the ASan runtime preloaded"
+om_need microsocks curl
+om_no_asan_curl
 om_enter_netns "$@"
 om_tmpdir
 
-ONION=2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion
 om_hosts "198.18.0.1 $ONION"
 mkdir "$OM_TMP/www"
 echo hello >"$OM_TMP/www/f"

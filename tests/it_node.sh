@@ -12,7 +12,6 @@ command -v microsocks >/dev/null || om_skip "microsocks not installed"
 om_enter_netns "$@"
 om_tmpdir
 
-ONION=vww6ybal4bd7szmgncyruucpgfkqahzddi37ktceo3ah7ngmcopnpyyd.onion
 om_hosts "198.18.0.1 $ONION"
 mkdir "$OM_TMP/www"
 head -c 300007 /dev/urandom >"$OM_TMP/www/blob"

@@ -6,9 +6,8 @@
 # unknown one times out after SocksTimeout.
 set -eu
 . "$(dirname "$0")/lib.sh"
-command -v tor >/dev/null || om_skip "tor not installed"
-command -v curl >/dev/null || om_skip "curl not installed"
-[ "${OM_SANITIZED:-0}" = 0 ] || om_skip "curl cannot run with the ASan runtime preloaded"
+om_need tor curl
+om_no_asan_curl
 om_enter_netns "$@"
 # Safety: refuse to start tor anywhere with a route off this host.
 [ "$(ip -o link show | grep -vc ': lo:')" = 0 ] || om_fail "not in an isolated namespace; refusing to start tor"

@@ -9,6 +9,23 @@ PY=/usr/bin/python3
 om_skip() { echo "SKIP: $*"; exit 77; }
 om_fail() { echo "FAIL: $*" >&2; exit 1; }
 
+# Skip unless these commands exist.
+om_need() {
+	local c
+	for c in "$@"; do command -v "$c" >/dev/null || om_skip "$c not installed"; done
+}
+
+# Tests that run curl under the shim: curl hangs with libasan preloaded even
+# without onionmeter, so they skip in the sanitizer build (the sanitized shim
+# is exercised by the Python and C programs of the other tests).
+om_no_asan_curl() {
+	[ "${OM_SANITIZED:-0}" = 0 ] || om_skip "curl cannot run with the ASan runtime preloaded"
+}
+
+# The test onion service: a v3-shaped name that resolves, inside our mount
+# namespace only, to the namespace's clearnet test host.
+ONION=2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion
+
 # Re-run the calling script inside a private network + mount namespace:
 # loopback up, a "clearnet" test host 198.18.0.1 on lo.  Nothing outside
 # the namespace is reachable from it.

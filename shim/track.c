@@ -1,6 +1,8 @@
 #include "track.h"
 
 #include <arpa/inet.h>
+#include <linux/tcp.h> /* struct tcp_info with byte counts */
+#include <stddef.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -355,7 +357,28 @@ static void track_established(struct om_fd *e, enum om_class cls)
 	set_hot(e, (uint8_t)(cls + 1));
 }
 
-struct om_fd *om_adopt(int fd)
+/* Has nothing but this call's r bytes (direction dir) moved on this TCP
+ * connection?  Then it is new and we can follow its handshake as if we had
+ * seen connect(): a preload stacked after us (torsocks) dials through libc
+ * behind our back but writes its SOCKS request through our send().  The
+ * kernel's counts exclude the SYN.  Kernels without them say "no". */
+static int tcp_fresh(int fd, int dir, ssize_t r)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof ti;
+
+	if (r <= 0)
+		return 0;
+	memset(&ti, 0, sizeof ti);
+	if (OM_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof ti.tcpi_bytes_sent)
+		return 0;
+	return dir == OM_EGRESS
+		       ? ti.tcpi_bytes_received == 0 && ti.tcpi_bytes_sent <= (uint64_t)r
+		       : ti.tcpi_bytes_sent == 0 && ti.tcpi_bytes_received <= (uint64_t)r;
+}
+
+struct om_fd *om_adopt(int fd, int dir, ssize_t r)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss, tl = sizeof(int);
@@ -383,6 +406,15 @@ struct om_fd *om_adopt(int fd)
 	d = om_classify((struct sockaddr *)&ss, sl);
 	if (d == OM_DEST_NONE) {
 		set_hot(e, OM_HOT_IGNORE);
+	} else if (type == SOCK_STREAM && tcp_fresh(fd, dir, r)) {
+		/* a dial we did not see start: follow it from here */
+		om_fd_clear(e);
+		e->cls = (uint8_t)dest_class(d);
+		e->flags = OM_FDF_TCP | (d == OM_DEST_PROXY ? OM_FDF_PROXY_EP : 0);
+		e->sotype = SOCK_STREAM;
+		e->t0 = e->t_up = mono_ns();
+		e->dial = OM_DIAL_UP;
+		set_hot(e, OM_HOT_SLOW);
 	} else if (type == SOCK_STREAM) {
 		track_established(e, dest_class(d));
 	} else {
@@ -398,20 +430,20 @@ out:
 
 void om_io_unseen(int fd, int dir, const struct iovec *iov, int cnt, ssize_t r)
 {
-	struct om_fd *e = om_adopt(fd);
+	struct om_fd *e = om_adopt(fd, dir, r);
 	uint8_t h;
 
 	if (!e)
 		return;
 	h = om_fd_hot(e);
-	if (h != OM_HOT_NONE && !(h & (OM_HOT_SLOW | OM_HOT_QUIET))) {
+	if (h & OM_HOT_SLOW) {
+		om_io_slow(e, dir, iov, cnt, r, 0);
+	} else if (h != OM_HOT_NONE && !(h & OM_HOT_QUIET)) {
 		struct om_block *b = om_blk();
 
 		if (b)
 			om_add(&b->bytes[h - 1][dir], (uint64_t)r);
 	}
-	(void)iov;
-	(void)cnt;
 }
 
 void om_accepted(int fd, const struct sockaddr *peer, socklen_t len)

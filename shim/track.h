@@ -38,7 +38,7 @@ void om_sockopt_error(struct om_fd *e, int fd, int soerr);
 void om_forget_fd(int fd); /* close() and friends, before the real call */
 void om_fd_fresh(int fd);  /* a wrapped call returned a new descriptor */
 void om_fd_socket(int fd, int domain, int type); /* ... from socket() */
-struct om_fd *om_adopt(int fd);
+struct om_fd *om_adopt(int fd, int dir, ssize_t r);
 void om_accepted(int fd, const struct sockaddr *peer, socklen_t len);
 void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);
 

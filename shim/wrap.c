@@ -97,7 +97,7 @@ static void acct_addr(int fd, int dir, const void *buf, ssize_t r,
 	if (sa && len && r > 0) {
 		e = om_fd_peek(fd);
 		if (!e || om_fd_hot(e) == OM_HOT_NONE)
-			e = om_adopt(fd);
+			e = om_adopt(fd, dir, r);
 		if (e && om_fd_hot(e) == OM_HOT_DGRAM) {
 			om_datagram(dir, sa, len, r);
 			return;
@@ -113,7 +113,7 @@ static int dgram_unconnected(int fd)
 	struct om_fd *e = om_fd_peek(fd);
 
 	if (!e || om_fd_hot(e) == OM_HOT_NONE)
-		e = om_ready() ? om_adopt(fd) : 0;
+		e = om_ready() ? om_adopt(fd, OM_INGRESS, 0) : 0;
 	return e && om_fd_hot(e) == OM_HOT_DGRAM;
 }
 

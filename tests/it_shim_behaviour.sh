@@ -113,12 +113,13 @@ seg=$OM_TMP/inherit.seg
 ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c '
 import os, socket, subprocess, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /f HTTP/1.0\r\n")  # in use before exec: not a fresh dial after it
 os.set_inheritable(s.fileno(), True)
 subprocess.run([sys.executable, "-c", "import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:%s/f\").read()" % sys.argv[1]], check=True)
 os.execv(sys.executable, [sys.executable, "-c", """
 import os, sys
 fd = int(sys.argv[1])
-os.write(fd, b"GET /f HTTP/1.0\\r\\n\\r\\n")
+os.write(fd, b"\\r\\n")
 got = 0
 while True:
     b = os.read(fd, 65536)

@@ -56,6 +56,16 @@ om_hosts() {
 	mount --bind "$f" /etc/hosts
 }
 
+# Run a proxy that alone can resolve $ONION, as only Tor can: a nested mount
+# namespace gives it an /etc/hosts the clients do not see.
+om_bg_proxy() {
+	local f
+	f=$(mktemp "$OM_TMP/hosts.XXXXXX")
+	{ echo "127.0.0.1 localhost"; echo "198.18.0.1 $ONION"; } >"$f"
+	chmod 644 "$f"
+	LD_PRELOAD= om_bg unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$f" "$@"
+}
+
 om_tmpdir() {
 	OM_TMP=$(mktemp -d "${TMPDIR:-/tmp}/om-test.XXXXXX")
 	OM_PIDS=""

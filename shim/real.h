@@ -33,13 +33,9 @@
 	X(ssize_t, recvfrom, (int a, void *b, size_t c, int d, struct sockaddr *e, socklen_t *f), (a, b, c, d, e, f)) \
 	X(ssize_t, sendmsg, (int a, const struct msghdr *b, int c), (a, b, c)) \
 	X(ssize_t, recvmsg, (int a, struct msghdr *b, int c), (a, b, c)) \
-	X(int, sendmmsg, (int a, struct mmsghdr *b, unsigned c, int d), (a, b, c, d)) \
-	X(int, recvmmsg, (int a, struct mmsghdr *b, unsigned c, int d, struct timespec *e), (a, b, c, d, e)) \
+	X(int, sendmmsg, (int a, struct mmsghdr *b, unsigned c, om_mmsg_flags d), (a, b, c, d)) \
+	X(int, recvmmsg, (int a, struct mmsghdr *b, unsigned c, om_mmsg_flags d, struct timespec *e), (a, b, c, d, e)) \
 	X(ssize_t, sendfile, (int a, int b, off_t *c, size_t d), (a, b, c, d)) \
-	X(ssize_t, sendfile64, (int a, int b, off64_t *c, size_t d), (a, b, c, d)) \
-	X(ssize_t, __read_chk, (int a, void *b, size_t c, size_t d), (a, b, c, d)) \
-	X(ssize_t, __recv_chk, (int a, void *b, size_t c, size_t d, int e), (a, b, c, d, e)) \
-	X(ssize_t, __recvfrom_chk, (int a, void *b, size_t c, size_t d, int e, struct sockaddr *f, socklen_t *g), (a, b, c, d, e, f, g)) \
 	X(int, close, (int a), (a)) \
 	X(int, dup, (int a), (a)) \
 	X(int, dup2, (int a, int b), (a, b)) \
@@ -48,7 +44,22 @@
 	X(int, getaddrinfo, (const char *a, const char *b, const struct addrinfo *c, struct addrinfo **d), (a, b, c, d)) \
 	X(int, gethostbyname_r, (const char *a, struct hostent *b, char *c, size_t d, struct hostent **e, int *f), (a, b, c, d, e, f)) \
 	X(int, gethostbyname2_r, (const char *a, int b, struct hostent *c, char *d, size_t e, struct hostent **f, int *g), (a, b, c, d, e, f, g)) \
+	OM_REAL_GLIBC(X)
+
+/* glibc's own entry points: 64-bit-offset twins, _FORTIFY_SOURCE checks,
+ * asynchronous lookups.  musl has none of them. */
+#ifdef __GLIBC__
+#define OM_REAL_GLIBC(X)                                                      \
+	X(ssize_t, sendfile64, (int a, int b, off64_t *c, size_t d), (a, b, c, d)) \
+	X(ssize_t, __read_chk, (int a, void *b, size_t c, size_t d), (a, b, c, d)) \
+	X(ssize_t, __recv_chk, (int a, void *b, size_t c, size_t d, int e), (a, b, c, d, e)) \
+	X(ssize_t, __recvfrom_chk, (int a, void *b, size_t c, size_t d, int e, struct sockaddr *f, socklen_t *g), (a, b, c, d, e, f, g)) \
 	X(int, getaddrinfo_a, (int a, struct gaicb **b, int c, struct sigevent *d), (a, b, c, d))
+typedef int om_mmsg_flags;
+#else
+#define OM_REAL_GLIBC(X)
+typedef unsigned om_mmsg_flags;
+#endif
 
 /* Variadic, returning a pointer, or possibly absent (close_range before
  * glibc 2.34): resolved on first use behind a NULL check. */

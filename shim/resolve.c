@@ -59,7 +59,8 @@ OM_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret,
 	return OM_REAL(gethostbyname2_r)(name, af, ret, buf, len, result, herr);
 }
 
-/* Asynchronous lookups: refused as a whole if any name is refused. */
+#ifdef __GLIBC__
+/* Asynchronous lookups (glibc only): refused as a whole if any name is. */
 OM_EXPORT int getaddrinfo_a(int mode, struct gaicb **list, int n,
 			    struct sigevent *sev)
 {
@@ -74,3 +75,4 @@ OM_EXPORT int getaddrinfo_a(int mode, struct gaicb **list, int n,
 		return EAI_FAIL;
 	return OM_REAL(getaddrinfo_a)(mode, list, n, sev);
 }
+#endif

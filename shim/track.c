@@ -1,7 +1,11 @@
 #include "track.h"
 
 #include <arpa/inet.h>
-#include <linux/tcp.h> /* struct tcp_info with byte counts */
+#ifdef __GLIBC__
+#include <linux/tcp.h> /* glibc's struct tcp_info lacks the byte counts */
+#else
+#include <netinet/tcp.h>
+#endif
 #include <stddef.h>
 #include <errno.h>
 #include <string.h>

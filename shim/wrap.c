@@ -10,6 +10,10 @@
  * must not rename the unsuffixed ones (meson builds with 64-bit off_t). */
 #undef _FILE_OFFSET_BITS
 
+#ifndef CLOSE_RANGE_CLOEXEC /* musl's headers lack it */
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -678,7 +682,7 @@ OM_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 	return r;
 }
 
-OM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
+OM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, om_mmsg_flags flags)
 {
 	unsigned i;
 	int r;
@@ -696,7 +700,7 @@ OM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
  * none; past this many messages the rest count under the last source. */
 #define OM_MMSG_NAMES 64
 
-OM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
+OM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, om_mmsg_flags flags,
 		       struct timespec *t)
 {
 	struct sockaddr_in6 own[OM_MMSG_NAMES];
@@ -746,6 +750,7 @@ OM_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
 	return r;
 }
 
+#ifdef __GLIBC__
 OM_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
 {
 	ssize_t r = OM_REAL(sendfile64)(out, in, off, n);
@@ -778,6 +783,7 @@ OM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 	return recvfrom_common(OM_REAL(__recvfrom_chk), fd, buf, n, buflen, flags,
 			       sa, len);
 }
+#endif
 
 /* --- syscall(): every number passes through unchanged; the socket ones
  * are accounted like their libc wrappers.  libuv closes with

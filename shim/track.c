@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -361,25 +362,32 @@ static void track_established(struct om_fd *e, enum om_class cls)
 	set_hot(e, (uint8_t)(cls + 1));
 }
 
-/* Has nothing but this call's r bytes (direction dir) moved on this TCP
- * connection?  Then it is new and we can follow its handshake as if we had
- * seen connect(): a preload stacked after us (torsocks) dials through libc
- * behind our back but writes its SOCKS request through our send().  The
- * kernel's counts exclude the SYN.  Kernels without them say "no". */
+/* Has the program moved nothing on this TCP connection before this call?
+ * Then it is new and we can follow its handshake as if we had seen
+ * connect(): a preload stacked after us (torsocks) dials through libc
+ * behind our back but writes its SOCKS request through our send().
+ * Sent: the kernel's count (SYN excluded) is at most this call's own
+ * bytes.  Received: everything that arrived is still queued, bar this
+ * call's own read; a peer that spoke first, or a proxy whose reply beat
+ * us here, must not make a new connection look old.  TCP_INFO before
+ * FIONREAD: data arriving in between only grows the queue.  Kernels
+ * without the byte counts say "no". */
 static int tcp_fresh(int fd, int dir, ssize_t r)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof ti;
+	uint64_t mine = (uint64_t)r;
+	int queued = 0;
 
 	if (r <= 0)
 		return 0;
 	memset(&ti, 0, sizeof ti);
 	if (OM_REAL(getsockopt)(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-	    len < offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof ti.tcpi_bytes_sent)
+	    len < offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof ti.tcpi_bytes_sent ||
+	    ioctl(fd, FIONREAD, &queued) < 0 || queued < 0)
 		return 0;
-	return dir == OM_EGRESS
-		       ? ti.tcpi_bytes_received == 0 && ti.tcpi_bytes_sent <= (uint64_t)r
-		       : ti.tcpi_bytes_sent == 0 && ti.tcpi_bytes_received <= (uint64_t)r;
+	return ti.tcpi_bytes_sent <= (dir == OM_EGRESS ? mine : 0) &&
+	       ti.tcpi_bytes_received <= (uint64_t)queued + (dir == OM_INGRESS ? mine : 0);
 }
 
 struct om_fd *om_adopt(int fd, int dir, ssize_t r)

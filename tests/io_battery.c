@@ -4,6 +4,7 @@
  * tally of bytes moved.  Both ends are in this process, so every byte is
  * counted once as egress and once as ingress. */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -148,6 +149,50 @@ int main(void)
 		IN("recv 2", recv(s2, buf, 99, 0));
 		SHOW("syscall(SYS_close)", syscall(SYS_close, c2));
 		SHOW("close accepted", close(s2));
+	}
+
+	/* dials behind our back, as a preload stacked after us (torsocks)
+	 * makes them: libc's own connect().  Followed as dials from the first
+	 * call we see while the program has moved nothing on them, even if
+	 * the peer has already spoken; not once the program has. */
+	{
+		void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+		int (*libc_connect)(int, const struct sockaddr *, socklen_t) =
+			libc ? (int (*)(int, const struct sockaddr *, socklen_t))dlsym(libc, "connect") : 0;
+		ssize_t (*libc_write)(int, const void *, size_t) =
+			libc ? (ssize_t (*)(int, const void *, size_t))dlsym(libc, "write") : 0;
+		int i, b[3], a[3];
+
+		if (!libc_connect || !libc_write)
+			return 4;
+		for (i = 0; i < 3; i++) {
+			struct pollfd pf = { .events = POLLIN };
+
+			b[i] = socket(AF_INET, SOCK_STREAM, 0);
+			SHOW("libc connect", libc_connect(b[i], (struct sockaddr *)&sa, sizeof sa));
+			a[i] = (int)SHOW("accept behind", accept(ls, 0, 0));
+			accepted++;
+			if (i < 2) {
+				/* the peer speaks first and it has arrived */
+				OUT("peer speaks", write(a[i], buf, 5));
+				pf.fd = b[i];
+				poll(&pf, 1, 5000);
+			} else {
+				/* the program has written already, unseen */
+				SHOW("libc write", libc_write(b[i], buf, 10));
+				IN("peer reads unseen", read(a[i], buf, 10));
+			}
+			if (i == 1)
+				IN("read 2 of 5 first", read(b[i], buf, 2));
+			OUT("send behind", send(b[i], buf, 50, 0));
+			IN("peer reads", recv(a[i], buf, 50, MSG_WAITALL));
+			if (i < 2) {
+				IN("read the rest", read(b[i], buf, i == 1 ? 3 : 5));
+				dials++;
+			}
+			close(b[i]);
+			close(a[i]);
+		}
 	}
 
 	/* UDP: connected pair with sendmmsg/recvmmsg, then an unconnected

@@ -22,11 +22,17 @@
  * array, so finding it is a compare and one load; above that, in a dense
  * array at the start of each page. */
 #define OM_HOT_NONE 0      /* never seen: classify on first use */
+#define OM_HOT_COUNT 0x10  /* | class: nothing pending, count bytes and go */
 #define OM_HOT_DGRAM 0x20  /* unconnected UDP: counted datagram by datagram */
-#define OM_HOT_IGNORE 0x40 /* not a socket we count (file, pipe, unix) */
-#define OM_HOT_SLOW 0x80   /* dial or handshake in progress: take slow path */
+#define OM_HOT_SLOW 0x40   /* dial or handshake in progress: take slow path */
+#define OM_HOT_IGNORE 0x80 /* not a socket we count (file, pipe, unix) */
 #define OM_HOT_QUIET (OM_HOT_IGNORE | OM_HOT_DGRAM) /* no per-fd counting */
-/* otherwise: class + 1, nothing pending, count bytes and go */
+/* One bit per state.  IGNORE is the sign bit, so one test of
+ * IGNORE|COUNT sorts a call three ways: negative passes through, zero
+ * takes the general path, anything else is counted.  The class sits in
+ * the low bits of a counted fd's byte. */
+#define OM_HOT_CLASS(cls) ((uint8_t)(OM_HOT_COUNT | (cls)))
+#define OM_HOT_CLS(h) ((unsigned)(h) & (OM_HOT_COUNT - 1u))
 
 struct om_fd {
 	uint8_t *hotp; /* this fd's byte in its page's hot[] */

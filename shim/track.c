@@ -112,7 +112,7 @@ static void finish(struct om_fd *e, struct om_block *b, unsigned outcome,
 		e->flags |= OM_FDF_OPEN;
 	}
 	e->dial = OM_DIAL_DONE;
-	set_hot(e, (uint8_t)(e->cls + 1));
+	set_hot(e, OM_HOT_CLASS(e->cls));
 }
 
 /* A plain (non-proxy) connection: the dial succeeded when TCP came up. */
@@ -199,7 +199,7 @@ void om_connect_post(struct om_fd *e, int fresh, int rc, int err)
 
 	if (!(e->flags & OM_FDF_TCP)) {
 		if (rc == 0)
-			set_hot(e, (uint8_t)(e->cls + 1));
+			set_hot(e, OM_HOT_CLASS(e->cls));
 		return;
 	}
 	if (e->dial != OM_DIAL_CONNECTING)
@@ -359,7 +359,7 @@ static void track_established(struct om_fd *e, enum om_class cls)
 	if (b)
 		om_add(&b->opened[cls], 1);
 	__atomic_fetch_add(&om_open_now[cls], 1, __ATOMIC_RELAXED);
-	set_hot(e, (uint8_t)(cls + 1));
+	set_hot(e, OM_HOT_CLASS(cls));
 }
 
 /* Has the program moved nothing on this TCP connection before this call?
@@ -433,7 +433,7 @@ struct om_fd *om_adopt(int fd, int dir, ssize_t r)
 		om_fd_clear(e);
 		e->cls = (uint8_t)(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : dest_class(d));
 		e->flags = OM_FDF_DECIDED;
-		set_hot(e, (uint8_t)(e->cls + 1));
+		set_hot(e, OM_HOT_CLASS(e->cls));
 	}
 out:
 	errno = err;
@@ -450,11 +450,11 @@ void om_io_unseen(int fd, int dir, const struct iovec *iov, int cnt, ssize_t r)
 	h = om_fd_hot(e);
 	if (h & OM_HOT_SLOW) {
 		om_io_slow(e, dir, iov, cnt, r, 0);
-	} else if (h != OM_HOT_NONE && !(h & OM_HOT_QUIET)) {
+	} else if (h & OM_HOT_COUNT) {
 		struct om_block *b = om_blk();
 
 		if (b)
-			om_add(&b->bytes[h - 1][dir], (uint64_t)r);
+			om_add(&b->bytes[OM_HOT_CLS(h)][dir], (uint64_t)r);
 	}
 }
 

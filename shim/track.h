@@ -46,13 +46,13 @@ void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);
 static inline void om_iov_h(int fd, uint8_t h, int dir, const struct iovec *iov,
 			    int cnt, ssize_t r)
 {
-	if (__builtin_expect(h & OM_HOT_QUIET, 0))
-		return;
-	if (__builtin_expect(h != OM_HOT_NONE && !(h & OM_HOT_SLOW), 1)) {
+	if (__builtin_expect(h & OM_HOT_COUNT, 1)) {
 		if (r > 0)
-			om_count_bytes(h - 1u, dir, (uint64_t)r);
+			om_count_bytes(OM_HOT_CLS(h), dir, (uint64_t)r);
 		return;
 	}
+	if (h & OM_HOT_QUIET)
+		return;
 	if (h == OM_HOT_NONE) {
 		if (r > 0)
 			om_io_unseen(fd, dir, iov, cnt, r);

@@ -135,7 +135,7 @@ static void acct_dup(int oldfd, int newfd)
 	n->cls = o->cls;
 	n->flags = OM_FDF_DECIDED;
 	n->dial = OM_DIAL_DONE;
-	om_fd_set_hot(n, om_fd_hot(o) & OM_HOT_QUIET ? om_fd_hot(o) : (uint8_t)(o->cls + 1));
+	om_fd_set_hot(n, om_fd_hot(o) & OM_HOT_QUIET ? om_fd_hot(o) : OM_HOT_CLASS(o->cls));
 }
 
 /* newfd is closed implicitly; ours is moved out of the way first. */
@@ -368,27 +368,62 @@ OM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
  *
  * Three paths per call, chosen by the fd's hot byte read before the call:
  * - an fd we ignore (file, pipe): a tail call into the next definition;
- * - a socket with nothing pending: a small function that keeps only the
- *   class across the call and then adds to this thread's block;
+ * - a socket with nothing pending: the call, then one add to this thread's
+ *   block, with only the counter's offset kept across the call;
  * - anything else (never seen, dial or handshake open, unconnected UDP):
- *   the general path, out of line. */
+ *   the general path, out of line.
+ * The first two are inline for fds under OM_FD_LOW; *_other reads the
+ * byte again and handles every state for any fd. */
 
-#define OM_PASS(h) __builtin_expect((h) & OM_HOT_IGNORE, 1)
-#define OM_FAST(h) __builtin_expect((unsigned)(h) - 1u < OM_NCLASS, 1)
+/* m: the hot byte & OM_SORT, as a signed char */
+#define OM_SORT (OM_HOT_IGNORE | OM_HOT_COUNT)
+_Static_assert(OM_HOT_IGNORE == 0x80 && OM_NCLASS <= OM_HOT_COUNT,
+	       "the sort needs IGNORE as the sign bit and every class below COUNT");
+#define OM_PASS(m) __builtin_expect((m) < 0, 1)
+#define OM_FAST(m) __builtin_expect((m) != 0, 1)
 #define OM_COLD __attribute__((noinline, cold))
-#define OM_HOTFN __attribute__((noinline))
+/* GCC shrink-wraps the inlined fast path, so the pass-through path stays
+ * frameless; clang does not, so there it is a function of its own, reached
+ * by a tail call. */
+#if defined(__clang__)
+#define OM_FASTPATH __attribute__((noinline))
+#else
+#define OM_FASTPATH inline __attribute__((always_inline))
+#endif
 
-static ssize_t counted(ssize_t r, unsigned h, int dir)
+/* What the fast path keeps across the real call: the hot byte times 8,
+ * one lea (a row of om_block.bytes is two counters, so counted() scales
+ * by 2 in its address).  The asm makes the compiler compute it before the
+ * call rather than keep the byte and save it at entry, which would cost
+ * the pass-through path a push and a pop. */
+#define OM_ROW_SCALE sizeof(uint64_t)
+static inline unsigned long om_row(unsigned long h)
+{
+	unsigned long row;
+
+#if defined(__x86_64__)
+	__asm__("lea 0(,%1,8), %0" : "=r"(row) : "r"(h));
+#else
+	row = h * OM_ROW_SCALE;
+	__asm__("" : "+r"(row));
+#endif
+	return row;
+}
+
+static inline __attribute__((always_inline)) ssize_t
+counted(ssize_t r, unsigned long row, int dir)
 {
 	struct om_block *b = om_tls_blk;
 
 	if (r <= 0)
 		return r;
 	if (__builtin_expect(b == 0, 0)) /* a tail call: nothing to keep */
-		return (ssize_t)om_count_bytes_slow(h - 1u, dir, (uint64_t)r);
-	/* &b->bytes[h - 1][dir], with the -1 folded into the displacement */
+		return (ssize_t)om_count_bytes_slow(OM_HOT_CLS(row / OM_ROW_SCALE), dir,
+						    (uint64_t)r);
+	_Static_assert(sizeof b->bytes[0] == 2 * OM_ROW_SCALE, "a row is two counters");
+	/* &b->bytes[OM_HOT_CLS(h)][dir], the bias folded into the displacement */
 	om_add_private((uint64_t *)((char *)b + offsetof(struct om_block, bytes) -
-				    sizeof b->bytes[0] + h * sizeof b->bytes[0] +
+				    OM_HOT_COUNT * sizeof b->bytes[0] + row * 2 +
 				    (unsigned)dir * sizeof b->bytes[0][0]),
 		       (uint64_t)r);
 	return r;
@@ -399,16 +434,16 @@ static ssize_t recvfrom_common(ssize_t (*chk)(int, void *, size_t, size_t, int,
 			       int fd, void *buf, size_t n, size_t buflen, int flags,
 			       struct sockaddr *sa, socklen_t *len);
 
-/* The dispatchers below decide fds under OM_FD_LOW inline; larger fds and
- * every state but "ignored" and "tracked, nothing pending" take *_other,
- * which handles all states. */
-static OM_HOTFN ssize_t read_fast(int fd, void *buf, size_t n, unsigned h)
+static OM_FASTPATH ssize_t read_fast(int fd, void *buf, size_t n, unsigned long h)
 {
-	return counted(OM_REAL(read)(fd, buf, n), h, OM_INGRESS);
+	unsigned long row = om_row(h);
+
+	return counted(OM_REAL(read)(fd, buf, n), row, OM_INGRESS);
 }
 
-static OM_COLD ssize_t read_other(int fd, void *buf, size_t n, uint8_t h)
+static OM_COLD ssize_t read_other(int fd, void *buf, size_t n)
 {
+	uint8_t h = om_hot(fd);
 	ssize_t r;
 
 	if (h & OM_HOT_IGNORE)
@@ -423,23 +458,27 @@ static OM_COLD ssize_t read_other(int fd, void *buf, size_t n, uint8_t h)
 OM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
-		uint8_t h = om_hot_low[fd];
+		unsigned long h = om_hot_low[(unsigned)fd];
+		signed char m = (signed char)(h & OM_SORT);
 
-		if (OM_PASS(h))
+		if (OM_PASS(m))
 			return OM_REAL(read)(fd, buf, n);
-		if (OM_FAST(h))
+		if (OM_FAST(m))
 			return read_fast(fd, buf, n, h);
 	}
-	return read_other(fd, buf, n, om_hot(fd));
+	return read_other(fd, buf, n);
 }
 
-static OM_HOTFN ssize_t write_fast(int fd, const void *buf, size_t n, unsigned h)
+static OM_FASTPATH ssize_t write_fast(int fd, const void *buf, size_t n, unsigned long h)
 {
-	return counted(OM_REAL(write)(fd, buf, n), h, OM_EGRESS);
+	unsigned long row = om_row(h);
+
+	return counted(OM_REAL(write)(fd, buf, n), row, OM_EGRESS);
 }
 
-static OM_COLD ssize_t write_other(int fd, const void *buf, size_t n, uint8_t h)
+static OM_COLD ssize_t write_other(int fd, const void *buf, size_t n)
 {
+	uint8_t h = om_hot(fd);
 	ssize_t r;
 
 	if (h & OM_HOT_IGNORE)
@@ -454,23 +493,27 @@ static OM_COLD ssize_t write_other(int fd, const void *buf, size_t n, uint8_t h)
 OM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
-		uint8_t h = om_hot_low[fd];
+		unsigned long h = om_hot_low[(unsigned)fd];
+		signed char m = (signed char)(h & OM_SORT);
 
-		if (OM_PASS(h))
+		if (OM_PASS(m))
 			return OM_REAL(write)(fd, buf, n);
-		if (OM_FAST(h))
+		if (OM_FAST(m))
 			return write_fast(fd, buf, n, h);
 	}
-	return write_other(fd, buf, n, om_hot(fd));
+	return write_other(fd, buf, n);
 }
 
-static OM_HOTFN ssize_t readv_fast(int fd, const struct iovec *iov, int cnt, unsigned h)
+static OM_FASTPATH ssize_t readv_fast(int fd, const struct iovec *iov, int cnt, unsigned long h)
 {
-	return counted(OM_REAL(readv)(fd, iov, cnt), h, OM_INGRESS);
+	unsigned long row = om_row(h);
+
+	return counted(OM_REAL(readv)(fd, iov, cnt), row, OM_INGRESS);
 }
 
-static OM_COLD ssize_t readv_other(int fd, const struct iovec *iov, int cnt, uint8_t h)
+static OM_COLD ssize_t readv_other(int fd, const struct iovec *iov, int cnt)
 {
+	uint8_t h = om_hot(fd);
 	ssize_t r;
 
 	if (h & OM_HOT_IGNORE)
@@ -483,23 +526,27 @@ static OM_COLD ssize_t readv_other(int fd, const struct iovec *iov, int cnt, uin
 OM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
-		uint8_t h = om_hot_low[fd];
+		unsigned long h = om_hot_low[(unsigned)fd];
+		signed char m = (signed char)(h & OM_SORT);
 
-		if (OM_PASS(h))
+		if (OM_PASS(m))
 			return OM_REAL(readv)(fd, iov, cnt);
-		if (OM_FAST(h))
+		if (OM_FAST(m))
 			return readv_fast(fd, iov, cnt, h);
 	}
-	return readv_other(fd, iov, cnt, om_hot(fd));
+	return readv_other(fd, iov, cnt);
 }
 
-static OM_HOTFN ssize_t writev_fast(int fd, const struct iovec *iov, int cnt, unsigned h)
+static OM_FASTPATH ssize_t writev_fast(int fd, const struct iovec *iov, int cnt, unsigned long h)
 {
-	return counted(OM_REAL(writev)(fd, iov, cnt), h, OM_EGRESS);
+	unsigned long row = om_row(h);
+
+	return counted(OM_REAL(writev)(fd, iov, cnt), row, OM_EGRESS);
 }
 
-static OM_COLD ssize_t writev_other(int fd, const struct iovec *iov, int cnt, uint8_t h)
+static OM_COLD ssize_t writev_other(int fd, const struct iovec *iov, int cnt)
 {
+	uint8_t h = om_hot(fd);
 	ssize_t r;
 
 	if (h & OM_HOT_IGNORE)
@@ -514,26 +561,27 @@ static OM_COLD ssize_t writev_other(int fd, const struct iovec *iov, int cnt, ui
 OM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
 	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
-		uint8_t h = om_hot_low[fd];
+		unsigned long h = om_hot_low[(unsigned)fd];
+		signed char m = (signed char)(h & OM_SORT);
 
-		if (OM_PASS(h))
+		if (OM_PASS(m))
 			return OM_REAL(writev)(fd, iov, cnt);
-		if (OM_FAST(h))
+		if (OM_FAST(m))
 			return writev_fast(fd, iov, cnt, h);
 	}
-	return writev_other(fd, iov, cnt, om_hot(fd));
+	return writev_other(fd, iov, cnt);
 }
 
-static OM_HOTFN ssize_t recv_fast(int fd, void *buf, size_t n, int flags, unsigned h)
+static OM_FASTPATH ssize_t recv_fast(int fd, void *buf, size_t n, int flags, unsigned long h)
 {
-	ssize_t r = OM_REAL(recv)(fd, buf, n, flags);
+	unsigned long row = om_row(h);
 
-	/* peeked bytes are read again later */
-	return flags & MSG_PEEK ? r : counted(r, h, OM_INGRESS);
+	return counted(OM_REAL(recv)(fd, buf, n, flags), row, OM_INGRESS);
 }
 
-static OM_COLD ssize_t recv_other(int fd, void *buf, size_t n, int flags, uint8_t h)
+static OM_COLD ssize_t recv_other(int fd, void *buf, size_t n, int flags)
 {
+	uint8_t h = om_hot(fd);
 	ssize_t r;
 
 	if (h & OM_HOT_IGNORE)
@@ -549,23 +597,28 @@ static OM_COLD ssize_t recv_other(int fd, void *buf, size_t n, int flags, uint8_
 OM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
 	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
-		uint8_t h = om_hot_low[fd];
+		unsigned long h = om_hot_low[(unsigned)fd];
+		signed char m = (signed char)(h & OM_SORT);
 
-		if (OM_PASS(h))
+		if (OM_PASS(m))
 			return OM_REAL(recv)(fd, buf, n, flags);
-		if (OM_FAST(h))
+		/* peeked bytes are read again later */
+		if (OM_FAST(m) && !(flags & MSG_PEEK))
 			return recv_fast(fd, buf, n, flags, h);
 	}
-	return recv_other(fd, buf, n, flags, om_hot(fd));
+	return recv_other(fd, buf, n, flags);
 }
 
-static OM_HOTFN ssize_t send_fast(int fd, const void *buf, size_t n, int flags, unsigned h)
+static OM_FASTPATH ssize_t send_fast(int fd, const void *buf, size_t n, int flags, unsigned long h)
 {
-	return counted(OM_REAL(send)(fd, buf, n, flags), h, OM_EGRESS);
+	unsigned long row = om_row(h);
+
+	return counted(OM_REAL(send)(fd, buf, n, flags), row, OM_EGRESS);
 }
 
-static OM_COLD ssize_t send_other(int fd, const void *buf, size_t n, int flags, uint8_t h)
+static OM_COLD ssize_t send_other(int fd, const void *buf, size_t n, int flags)
 {
+	uint8_t h = om_hot(fd);
 	ssize_t r;
 
 	if (h & OM_HOT_IGNORE)
@@ -580,14 +633,15 @@ static OM_COLD ssize_t send_other(int fd, const void *buf, size_t n, int flags, 
 OM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
-		uint8_t h = om_hot_low[fd];
+		unsigned long h = om_hot_low[(unsigned)fd];
+		signed char m = (signed char)(h & OM_SORT);
 
-		if (OM_PASS(h))
+		if (OM_PASS(m))
 			return OM_REAL(send)(fd, buf, n, flags);
-		if (OM_FAST(h))
+		if (OM_FAST(m))
 			return send_fast(fd, buf, n, flags, h);
 	}
-	return send_other(fd, buf, n, flags, om_hot(fd));
+	return send_other(fd, buf, n, flags);
 }
 
 OM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,

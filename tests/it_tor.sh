@@ -22,7 +22,6 @@ HTTPTunnelPort 127.0.0.1:9080
 SocksTimeout 3
 Log notice file $OM_TMP/tor.log
 T
-[ "$(id -u)" = 0 ] && echo "User $(id -un)" >>"$OM_TMP/torrc"
 LD_PRELOAD= om_bg tor -f "$OM_TMP/torrc" --RunAsDaemon 0 --quiet
 om_wait_port 127.0.0.1 9050
 om_wait_port 127.0.0.1 9080

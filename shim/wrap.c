@@ -434,12 +434,31 @@ static ssize_t recvfrom_common(ssize_t (*chk)(int, void *, size_t, size_t, int,
 			       int fd, void *buf, size_t n, size_t buflen, int flags,
 			       struct sockaddr *sa, socklen_t *len);
 
-static OM_FASTPATH ssize_t read_fast(int fd, void *buf, size_t n, unsigned long h)
-{
-	unsigned long row = om_row(h);
-
-	return counted(OM_REAL(read)(fd, buf, n), row, OM_INGRESS);
-}
+/* The wrapper NAME(...) of a data call and its fast path: the first two
+ * paths above, then NAME_other, defined before it.  WHEN: a condition on
+ * the arguments for the fast path (recv's MSG_PEEK is not counted). */
+#define OM_ARGS(...) __VA_ARGS__
+#define OM_DATA_CALL(name, dir, when, args, ...)                              \
+	static OM_FASTPATH ssize_t name##_fast(unsigned long h, __VA_ARGS__)   \
+	{                                                                     \
+		unsigned long row = om_row(h);                                \
+									      \
+		return counted(OM_REAL(name) args, row, dir);                 \
+	}                                                                     \
+									      \
+	OM_EXPORT ssize_t name(__VA_ARGS__)                                   \
+	{                                                                     \
+		if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {          \
+			unsigned long h = om_hot_low[(unsigned)fd];           \
+			signed char m = (signed char)(h & OM_SORT);           \
+									      \
+			if (OM_PASS(m))                                       \
+				return OM_REAL(name) args;                    \
+			if (OM_FAST(m) && (when))                             \
+				return name##_fast(h, OM_ARGS args);          \
+		}                                                             \
+		return name##_other args;                                     \
+	}
 
 static OM_COLD ssize_t read_other(int fd, void *buf, size_t n)
 {
@@ -455,26 +474,7 @@ static OM_COLD ssize_t read_other(int fd, void *buf, size_t n)
 	return r;
 }
 
-OM_EXPORT ssize_t read(int fd, void *buf, size_t n)
-{
-	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
-		unsigned long h = om_hot_low[(unsigned)fd];
-		signed char m = (signed char)(h & OM_SORT);
-
-		if (OM_PASS(m))
-			return OM_REAL(read)(fd, buf, n);
-		if (OM_FAST(m))
-			return read_fast(fd, buf, n, h);
-	}
-	return read_other(fd, buf, n);
-}
-
-static OM_FASTPATH ssize_t write_fast(int fd, const void *buf, size_t n, unsigned long h)
-{
-	unsigned long row = om_row(h);
-
-	return counted(OM_REAL(write)(fd, buf, n), row, OM_EGRESS);
-}
+OM_DATA_CALL(read, OM_INGRESS, 1, (fd, buf, n), int fd, void *buf, size_t n)
 
 static OM_COLD ssize_t write_other(int fd, const void *buf, size_t n)
 {
@@ -490,26 +490,7 @@ static OM_COLD ssize_t write_other(int fd, const void *buf, size_t n)
 	return r;
 }
 
-OM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
-{
-	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
-		unsigned long h = om_hot_low[(unsigned)fd];
-		signed char m = (signed char)(h & OM_SORT);
-
-		if (OM_PASS(m))
-			return OM_REAL(write)(fd, buf, n);
-		if (OM_FAST(m))
-			return write_fast(fd, buf, n, h);
-	}
-	return write_other(fd, buf, n);
-}
-
-static OM_FASTPATH ssize_t readv_fast(int fd, const struct iovec *iov, int cnt, unsigned long h)
-{
-	unsigned long row = om_row(h);
-
-	return counted(OM_REAL(readv)(fd, iov, cnt), row, OM_INGRESS);
-}
+OM_DATA_CALL(write, OM_EGRESS, 1, (fd, buf, n), int fd, const void *buf, size_t n)
 
 static OM_COLD ssize_t readv_other(int fd, const struct iovec *iov, int cnt)
 {
@@ -523,26 +504,7 @@ static OM_COLD ssize_t readv_other(int fd, const struct iovec *iov, int cnt)
 	return r;
 }
 
-OM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
-{
-	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
-		unsigned long h = om_hot_low[(unsigned)fd];
-		signed char m = (signed char)(h & OM_SORT);
-
-		if (OM_PASS(m))
-			return OM_REAL(readv)(fd, iov, cnt);
-		if (OM_FAST(m))
-			return readv_fast(fd, iov, cnt, h);
-	}
-	return readv_other(fd, iov, cnt);
-}
-
-static OM_FASTPATH ssize_t writev_fast(int fd, const struct iovec *iov, int cnt, unsigned long h)
-{
-	unsigned long row = om_row(h);
-
-	return counted(OM_REAL(writev)(fd, iov, cnt), row, OM_EGRESS);
-}
+OM_DATA_CALL(readv, OM_INGRESS, 1, (fd, iov, cnt), int fd, const struct iovec *iov, int cnt)
 
 static OM_COLD ssize_t writev_other(int fd, const struct iovec *iov, int cnt)
 {
@@ -558,26 +520,7 @@ static OM_COLD ssize_t writev_other(int fd, const struct iovec *iov, int cnt)
 	return r;
 }
 
-OM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
-{
-	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
-		unsigned long h = om_hot_low[(unsigned)fd];
-		signed char m = (signed char)(h & OM_SORT);
-
-		if (OM_PASS(m))
-			return OM_REAL(writev)(fd, iov, cnt);
-		if (OM_FAST(m))
-			return writev_fast(fd, iov, cnt, h);
-	}
-	return writev_other(fd, iov, cnt);
-}
-
-static OM_FASTPATH ssize_t recv_fast(int fd, void *buf, size_t n, int flags, unsigned long h)
-{
-	unsigned long row = om_row(h);
-
-	return counted(OM_REAL(recv)(fd, buf, n, flags), row, OM_INGRESS);
-}
+OM_DATA_CALL(writev, OM_EGRESS, 1, (fd, iov, cnt), int fd, const struct iovec *iov, int cnt)
 
 static OM_COLD ssize_t recv_other(int fd, void *buf, size_t n, int flags)
 {
@@ -594,27 +537,9 @@ static OM_COLD ssize_t recv_other(int fd, void *buf, size_t n, int flags)
 	return r;
 }
 
-OM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
-{
-	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
-		unsigned long h = om_hot_low[(unsigned)fd];
-		signed char m = (signed char)(h & OM_SORT);
-
-		if (OM_PASS(m))
-			return OM_REAL(recv)(fd, buf, n, flags);
-		/* peeked bytes are read again later */
-		if (OM_FAST(m) && !(flags & MSG_PEEK))
-			return recv_fast(fd, buf, n, flags, h);
-	}
-	return recv_other(fd, buf, n, flags);
-}
-
-static OM_FASTPATH ssize_t send_fast(int fd, const void *buf, size_t n, int flags, unsigned long h)
-{
-	unsigned long row = om_row(h);
-
-	return counted(OM_REAL(send)(fd, buf, n, flags), row, OM_EGRESS);
-}
+/* peeked bytes are read again later */
+OM_DATA_CALL(recv, OM_INGRESS, !(flags & MSG_PEEK), (fd, buf, n, flags),
+	     int fd, void *buf, size_t n, int flags)
 
 static OM_COLD ssize_t send_other(int fd, const void *buf, size_t n, int flags)
 {
@@ -630,19 +555,8 @@ static OM_COLD ssize_t send_other(int fd, const void *buf, size_t n, int flags)
 	return r;
 }
 
-OM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
-{
-	if (__builtin_expect((unsigned)fd < OM_FD_LOW, 1)) {
-		unsigned long h = om_hot_low[(unsigned)fd];
-		signed char m = (signed char)(h & OM_SORT);
-
-		if (OM_PASS(m))
-			return OM_REAL(send)(fd, buf, n, flags);
-		if (OM_FAST(m))
-			return send_fast(fd, buf, n, flags, h);
-	}
-	return send_other(fd, buf, n, flags);
-}
+OM_DATA_CALL(send, OM_EGRESS, 1, (fd, buf, n, flags),
+	     int fd, const void *buf, size_t n, int flags)
 
 OM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 			 const struct sockaddr *sa, socklen_t len)

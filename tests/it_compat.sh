@@ -5,8 +5,19 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 om_need microsocks
-# curl hangs with the ASan runtime preloaded: its rows run in plain builds
-curl_ok() { [ "${OM_SANITIZED:-0}" = 0 ] && command -v curl >/dev/null; }
+PATH=$PATH:/usr/sbin # dropbear, for users whose PATH lacks it
+have() { # CMD...: all installed, or say that the row is skipped
+	local c
+	for c; do
+		command -v "$c" >/dev/null || { echo "skip: $c not installed (scripts/dev setup installs it)"; return 1; }
+	done
+}
+# curl hangs with the ASan runtime preloaded, and torsocks or proxychains4
+# before it in LD_PRELOAD make it abort: those rows run in plain builds
+plain_build() {
+	[ "${OM_SANITIZED:-0}" = 0 ] || { echo "skip: $1 (sanitizer build)"; return 1; }
+}
+curl_ok() { plain_build "curl rows" && have curl; }
 om_enter_netns "$@"
 om_tmpdir
 mkdir "$OM_TMP/www"
@@ -16,7 +27,7 @@ LD_PRELOAD= om_bg "$PY" -m http.server --bind 198.18.0.1 --directory "$OM_TMP/ww
 # resolves it itself fails, and says so by leaking the lookup
 om_bg_proxy microsocks -i 127.0.0.1 -p 1080
 # the same file over TLS, with a certificate for the onion name
-if command -v openssl >/dev/null; then
+if have openssl; then
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
 		-subj "/CN=$ONION" -addext "subjectAltName=DNS:$ONION" \
 		-keyout "$OM_TMP/tls.key" -out "$OM_TMP/tls.crt" 2>/dev/null
@@ -65,7 +76,7 @@ if nc -h 2>&1 | grep -q 'OpenBSD'; then
 	[ "$(wc -c <"$OM_TMP/nc.out")" -gt 100003 ] || om_fail "nc got too little"
 	onion_ok "$seg"
 	row "OpenBSD netcat (nc -X 5): counted onion"
-	if command -v tinyproxy >/dev/null; then
+	if have tinyproxy; then
 		printf 'Port 8888\nListen 127.0.0.1\nTimeout 30\nConnectPort 80\nLogLevel Critical\n' >"$OM_TMP/tinyproxy.conf"
 		om_bg_proxy tinyproxy -d -c "$OM_TMP/tinyproxy.conf"
 		om_wait_port 127.0.0.1 8888
@@ -81,10 +92,9 @@ fi
 # OpenSSH through SOCKS with ProxyCommand, to a real SSH server (dropbear,
 # which runs unprivileged) at the onion name; the key exchange completes and
 # authentication is refused, which is all this row needs
-DROPBEAR=$(command -v dropbear || ls /usr/sbin/dropbear 2>/dev/null || true)
-if command -v ssh >/dev/null && [ -n "$DROPBEAR" ] && nc -h 2>&1 | grep -q 'OpenBSD'; then
+if have ssh dropbear dropbearkey && nc -h 2>&1 | grep -q 'OpenBSD'; then
 	dropbearkey -t ed25519 -f "$OM_TMP/dropbear.key" >/dev/null 2>&1
-	LD_PRELOAD= om_bg "$DROPBEAR" -F -E -s -g -r "$OM_TMP/dropbear.key" -p 198.18.0.1:22 2>/dev/null
+	LD_PRELOAD= om_bg dropbear -F -E -s -g -r "$OM_TMP/dropbear.key" -p 198.18.0.1:22 2>/dev/null
 	om_wait_port 198.18.0.1 22
 	seg=$OM_TMP/ssh.seg
 	ONIONMETER_SEGMENT=$seg "$OM_RUN" -- ssh -v -F none -o BatchMode=yes \
@@ -104,7 +114,7 @@ fi
 
 # stacking: torsocks and proxychains4 before us in LD_PRELOAD (not in the
 # sanitizer build, where the ASan runtime must come first)
-if [ "${OM_SANITIZED:-0}" = 0 ] && command -v torsocks >/dev/null; then
+if plain_build "stacking rows" && have torsocks; then
 	printf 'TorAddress 127.0.0.1\nTorPort 1080\n' >"$OM_TMP/torsocks.conf"
 	if curl_ok; then
 		seg=$OM_TMP/torsocks.seg
@@ -113,7 +123,7 @@ if [ "${OM_SANITIZED:-0}" = 0 ] && command -v torsocks >/dev/null; then
 		onion_ok "$seg"
 		row "onionmeter-run -- torsocks curl: counted onion, no onion_dns leak"
 	fi
-	if command -v wget >/dev/null; then
+	if have wget; then
 		seg=$OM_TMP/wget.seg
 		ONIONMETER_SEGMENT=$seg "$OM_RUN" -- env TORSOCKS_CONF_FILE="$OM_TMP/torsocks.conf" \
 			torsocks wget -q -O "$OM_TMP/wget.out" "http://$ONION/blob"
@@ -122,7 +132,7 @@ if [ "${OM_SANITIZED:-0}" = 0 ] && command -v torsocks >/dev/null; then
 		row "onionmeter-run -- torsocks wget: counted onion"
 	fi
 fi
-if curl_ok && command -v proxychains4 >/dev/null; then
+if curl_ok && have proxychains4; then
 	printf 'strict_chain\nproxy_dns\nquiet_mode\n[ProxyList]\nsocks5 127.0.0.1 1080\n' >"$OM_TMP/pc.conf"
 	seg=$OM_TMP/proxychains.seg
 	ONIONMETER_SEGMENT=$seg "$OM_RUN" -- proxychains4 -f "$OM_TMP/pc.conf" curl -s -o /dev/null "http://$ONION/blob"
@@ -195,5 +205,7 @@ PY
 	om_expect "$seg" 'onionmeter_bytes_total{class="onion",direction="egress"}' 100000
 	om_expect "$seg" 'onionmeter_connections{class="onion"}' 0
 	row "Node.js net server (onion service target), 10,000 connections: exact totals"
+else
+	echo "skip: Node.js rows (node or the npm packages missing; scripts/dev setup installs them)"
 fi
 echo PASS

@@ -11,7 +11,7 @@ BUILD=${1:-build}
 BENCH=$BUILD/bench/iobench
 SHIM=$PWD/$BUILD/shim/libonionmeter.so
 TMP=$(mktemp -d /tmp/om-callgrind.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+trap '"$BUILD/exporter/onionmeter-exporter" --remove --segment "$TMP/seg" 2>/dev/null; rm -rf "$TMP"' EXIT
 command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; exit 2; }
 
 N1=2000

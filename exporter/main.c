@@ -31,6 +31,9 @@ static const char usage[] =
 "  -f, --format FMT      output of --once: prometheus (default),\n"
 "                        openmetrics, json or summary (json and summary\n"
 "                        include the recent leak events)\n"
+"      --remove          delete each segment (its file and its liveness\n"
+"                        semaphores) and exit; refused while a live process\n"
+"                        still counts into it\n"
 "      --leaks-endpoint  serve the recent leak events as JSON on /leaks.\n"
 "                        Off by default: events hold destination addresses\n"
 "                        and names, which /metrics never shows\n"
@@ -178,6 +181,7 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, 0, 'l' },
 		{ "segment", required_argument, 0, 's' },
 		{ "once", no_argument, 0, 'o' },
+		{ "remove", no_argument, 0, 'R' },
 		{ "format", required_argument, 0, 'f' },
 		{ "leaks-endpoint", no_argument, 0, 'L' },
 		{ "help", no_argument, 0, 'h' },
@@ -186,7 +190,7 @@ int main(int argc, char **argv)
 	};
 	static struct app app;
 	const char *listen[MAX_ITEMS], *segs[MAX_ITEMS];
-	int nlisten = 0, nsegs = 0, once = 0, opt, i, rc;
+	int nlisten = 0, nsegs = 0, once = 0, remove = 0, opt, i, rc;
 	enum om_format fmt = OM_FMT_PROMETHEUS;
 	struct om_http_server srv;
 	uv_signal_t sigterm, sigint;
@@ -206,6 +210,9 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			once = 1;
+			break;
+		case 'R':
+			remove = 1;
 			break;
 		case 'L':
 			app.leaks_endpoint = 1;
@@ -249,6 +256,17 @@ int main(int argc, char **argv)
 	}
 	app.nsrc = nsegs;
 
+	if (remove) {
+		int failed = 0;
+
+		for (i = 0; i < app.nsrc; i++)
+			if (om_reader_remove(&app.readers[i]) < 0) {
+				fprintf(stderr, "onionmeter-exporter: --remove: %s\n",
+					app.readers[i].error);
+				failed = 1;
+			}
+		return failed;
+	}
 	if (once) {
 		struct om_buf b = { 0 };
 		int down = 0;

@@ -8,15 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sem.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "liveness.h"
 #include "segment.h"
 
 int om_reader_init(struct om_reader *r, const char *name)
 {
 	memset(r, 0, sizeof *r);
-	r->fd = -1;
+	r->sem_id = -1;
 	snprintf(r->name, sizeof r->name, "%s", name);
 	if (om_seg_path(name, r->path, sizeof r->path) < 0) {
 		snprintf(r->error, sizeof r->error,
@@ -28,55 +30,50 @@ int om_reader_init(struct om_reader *r, const char *name)
 
 void om_reader_close(struct om_reader *r)
 {
-	if (r->hdr)
-		munmap((void *)r->hdr, r->size);
-	if (r->fd >= 0)
-		close(r->fd);
-	r->hdr = 0;
-	r->fd = -1;
+	if (r->map)
+		munmap((void *)r->map, r->g.size);
+	r->map = 0;
 }
 
 static int attach(struct om_reader *r)
 {
+	struct om_header h;
+	struct om_geom g;
 	struct stat st;
-	const char *why;
+	const char *why = 0;
 	void *map;
 	int fd;
 
-	fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
-		snprintf(r->error, sizeof r->error, "%s: %s%s", r->path,
-			 strerror(errno),
-			 errno == ENOENT ? " (no process has attached yet)" : "");
+		snprintf(r->error, sizeof r->error, "%s: %s%s", r->path, strerror(errno),
+			 errno == ENOENT ? " (no process has attached yet)"
+			 : errno == ELOOP ? " (a symbolic link: refused)" : "");
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size < (off_t)OM_HEADER_SIZE ||
-	    (uint64_t)st.st_size > om_layout_size(OM_SLOTS_MAX)) {
-		snprintf(r->error, sizeof r->error,
-			 "%s: not a segment file (wrong type or size)", r->path);
-		close(fd);
-		return -1;
-	}
-	map = mmap(0, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED) {
-		snprintf(r->error, sizeof r->error, "%s: mmap: %s", r->path,
-			 strerror(errno));
-		close(fd);
-		return -1;
-	}
-	why = om_layout_check(map, (uint64_t)st.st_size);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		why = "not a regular file (refused)";
+	else if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+		why = "segment is smaller than its header";
+	else
+		why = om_layout_check(&h, (uint64_t)st.st_size, &g);
 	if (why) {
 		snprintf(r->error, sizeof r->error, "%s: %s", r->path, why);
-		munmap(map, (size_t)st.st_size);
 		close(fd);
+		return -1;
+	}
+	map = mmap(0, (size_t)g.size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		snprintf(r->error, sizeof r->error, "%s: mmap: %s", r->path, strerror(errno));
 		return -1;
 	}
 	om_reader_close(r);
-	r->hdr = map;
-	r->size = (size_t)st.st_size;
-	r->nslots = r->hdr->nslots;
-	r->fd = fd;
+	r->map = map;
+	r->g = g;
+	r->sem_id = h.sem_id;
+	r->sem_key = h.sem_key;
+	r->owner = st.st_uid;
 	r->dev = st.st_dev;
 	r->ino = st.st_ino;
 	return 0;
@@ -87,8 +84,7 @@ static int current(struct om_reader *r)
 {
 	struct stat st;
 
-	if (r->hdr && stat(r->path, &st) == 0 && st.st_dev == r->dev &&
-	    st.st_ino == r->ino)
+	if (r->map && stat(r->path, &st) == 0 && st.st_dev == r->dev && st.st_ino == r->ino)
 		return 0;
 	return attach(r);
 }
@@ -109,74 +105,83 @@ static uint64_t ld(const uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-static void sum_block(const struct om_block *b, struct om_totals *t,
-		      int64_t *gauge)
+static void sum_pblock(const struct om_pblock *p, struct om_totals *t, int64_t gauge[])
 {
 	int c, i;
 
 	for (c = 0; c < OM_NCLASS; c++) {
-		for (i = 0; i < OM_NDIR; i++)
-			t->bytes[c][i] += ld(&b->bytes[c][i]);
 		for (i = 0; i < OM_NOUTCOME; i++)
-			t->dials[c][i] += ld(&b->dials[c][i]);
+			t->dials[c][i] += ld(&p->dials[c][i]);
 		for (i = 0; i <= OM_NBUCKET; i++)
-			t->dial_bucket[c][i] += ld(&b->dial_bucket[c][i]);
-		t->dial_sum_ns[c] += ld(&b->dial_sum_ns[c]);
-		t->accepted[c] += ld(&b->accepted[c]);
-		gauge[c] += (int64_t)(ld(&b->opened[c]) - ld(&b->closed[c]));
+			t->dial_bucket[c][i] += ld(&p->dial_bucket[c][i]);
+		t->dial_sum_ns[c] += ld(&p->dial_sum_ns[c]);
+		t->accepted[c] += ld(&p->accepted[c]);
+		gauge[c] = (int64_t)(ld(&p->opened[c]) - ld(&p->closed[c]));
 	}
 	for (i = 0; i < OM_NLEAK; i++) {
-		t->leaks[i][0] += ld(&b->leaks[i][0]);
-		t->leaks[i][1] += ld(&b->leaks[i][1]);
+		t->leaks[i][0] += ld(&p->leaks[i][0]);
+		t->leaks[i][1] += ld(&p->leaks[i][1]);
 	}
-	t->proxy_unreachable += ld(&b->proxy_unreachable);
+	t->proxy_unreachable += ld(&p->proxy_unreachable);
 }
 
-int om_reader_sum(const void *map, size_t len, int fd, struct om_totals *t,
-		  const char **why)
+void om_reader_sum(const char *map, const struct om_geom *g,
+		   const unsigned short *live, struct om_totals *t)
 {
-	const struct om_header *h = map;
-	const struct om_slot *slots;
-	uint64_t hwm;
-	uint32_t n, i, k;
+	const struct om_header *h = (const void *)map;
+	uint64_t n = ld(&h->slots_hwm);
+	uint32_t i, k, c;
 
 	memset(t, 0, sizeof *t);
-	*why = om_layout_check(h, len);
-	if (*why)
-		return -1;
-	n = h->nslots;
-	hwm = ld(&h->slots_hwm);
-	if (hwm < n) /* untrusted: only ever narrows the scan */
-		n = (uint32_t)hwm;
-	slots = (const void *)((const char *)map + OM_HEADER_SIZE);
-	t->slots = h->nslots;
-	t->attach_failures = ld(&h->attach_failures);
+	if (n > g->nslots) /* untrusted: only ever narrows the scan */
+		n = g->nslots;
+	t->slots = g->nslots;
+	t->live_known = live != 0;
+	for (i = 0; i < OM_NUNCOUNTED; i++)
+		t->uncounted[i] = ld(&h->uncounted[i]);
 	for (i = 0; i < n; i++) {
-		const struct om_slot *s = &slots[i];
-		int64_t gauge[OM_NCLASS] = { 0 };
-		int live, c;
+		const struct om_slot *s =
+			(const void *)(map + g->slots_off + (uint64_t)i * g->slot_size);
+		uint64_t claims = ld(&s->head.claims);
+		uint32_t nt = __atomic_load_n(&s->head.tblocks_hwm, __ATOMIC_RELAXED);
+		int64_t gauge[OM_NCLASS];
+		uint8_t pol, enf;
 
-		if (!ld(&s->head.claims))
+		if (!claims)
 			continue;
 		t->slots_used++;
-		live = fd >= 0 && om_seg_locked(fd, om_live_lock_off(i)) == 1;
-		for (k = 0; k < OM_BLOCKS_PER_SLOT; k++)
-			if (ld(&s->blocks[k].used))
-				sum_block(&s->blocks[k], t, gauge);
-		if (!live)
+		sum_pblock(&s->p, t, gauge);
+		if (nt > OM_TBLOCKS)
+			nt = OM_TBLOCKS;
+		for (k = 0; k < nt; k++) {
+			const struct om_tblock *b = &s->t[k];
+
+			if (!ld(&b->used))
+				continue;
+			for (c = 0; c < OM_NCLASS; c++) {
+				t->bytes[c][OM_INGRESS] += ld(&b->bytes[c][OM_INGRESS]);
+				t->bytes[c][OM_EGRESS] += ld(&b->bytes[c][OM_EGRESS]);
+			}
+		}
+		if (!live || !live[i])
 			continue;
 		t->processes++;
+		pol = __atomic_load_n(&s->head.policy, __ATOMIC_RELAXED);
+		enf = __atomic_load_n(&s->head.enforce, __ATOMIC_RELAXED);
+		if (pol < OM_NPOLICY)
+			t->policy[pol][enf ? 1 : 0]++;
+		/* a new holder settles its predecessor's gauges first */
+		if (ld(&s->head.settled) != claims)
+			continue;
 		for (c = 0; c < OM_NCLASS; c++)
 			if (gauge[c] > 0)
 				t->open_now[c] += (uint64_t)gauge[c];
 	}
-	return 0;
 }
 
 /* Run fn over the mapping with SIGBUS caught: a file truncated under us
  * turns into an error for this scrape, never a crash. */
-static int guarded(struct om_reader *r, int (*fn)(struct om_reader *, void *),
-		   void *arg)
+static int guarded(struct om_reader *r, int (*fn)(struct om_reader *, void *), void *arg)
 {
 	struct sigaction sa, old;
 	sigjmp_buf jb;
@@ -190,8 +195,7 @@ static int guarded(struct om_reader *r, int (*fn)(struct om_reader *, void *),
 	if (sigsetjmp(jb, 1)) {
 		bus_jmp = 0;
 		sigaction(SIGBUS, &old, 0);
-		snprintf(r->error, sizeof r->error,
-			 "%s: segment was truncated under us", r->path);
+		snprintf(r->error, sizeof r->error, "%s: segment was truncated under us", r->path);
 		om_reader_close(r);
 		return -1;
 	}
@@ -204,18 +208,12 @@ static int guarded(struct om_reader *r, int (*fn)(struct om_reader *, void *),
 
 static int snapshot(struct om_reader *r, void *arg)
 {
-	struct om_totals *t = arg;
-	const char *why = 0;
+	unsigned short live[OM_SLOTS_MAX];
 
-	/* Sum within the size we validated at attach, whatever the header
-	 * says now: a writer cannot widen our reads. */
-	if (om_reader_sum(r->hdr, r->size, r->fd, t, &why) == 0 && t->slots != r->nslots)
-		why = "segment geometry changed under us";
-	if (why) {
-		snprintf(r->error, sizeof r->error, "%s: %s", r->path, why);
-		om_reader_close(r);
-		return -1;
-	}
+	r->live_error = om_live_check(r->sem_id, r->sem_key, r->g.nslots, r->owner);
+	if (!r->live_error && om_live_all(r->sem_id, live) < 0)
+		r->live_error = "cannot read the liveness semaphores";
+	om_reader_sum(r->map, &r->g, r->live_error ? 0 : live, arg);
 	r->error[0] = '\0';
 	return 0;
 }
@@ -232,17 +230,12 @@ static int by_pos(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* Only called on a mapping that passed om_layout_check for len. */
-void om_events_from(const void *map, size_t len, struct om_events *out)
+void om_events_from(const char *map, const struct om_geom *g, struct om_events *out)
 {
-	const struct om_header *h = map;
-	const struct om_ring_entry *ring;
+	const struct om_ring_entry *ring = (const void *)(map + g->ring_off);
 	unsigned i;
 
 	out->n = 0;
-	if (om_layout_check(h, len))
-		return;
-	ring = (const void *)((const char *)map + h->ring_off);
 	for (i = 0; i < OM_RING_ENTRIES; i++) {
 		struct om_ring_entry copy;
 		struct om_event *e = &out->ev[out->n];
@@ -262,6 +255,7 @@ void om_events_from(const void *map, size_t len, struct om_events *out)
 		e->kind = copy.kind;
 		e->action = copy.action;
 		e->family = copy.family;
+		e->truncated = (copy.flags & OM_EVF_TRUNCATED) != 0;
 		e->port = copy.port;
 		memcpy(e->addr, copy.addr, sizeof e->addr);
 		memcpy(e->name, copy.name, sizeof e->name);
@@ -275,7 +269,7 @@ void om_events_from(const void *map, size_t len, struct om_events *out)
 
 static int events(struct om_reader *r, void *arg)
 {
-	om_events_from(r->hdr, r->size, arg);
+	om_events_from(r->map, &r->g, arg);
 	return 0;
 }
 
@@ -283,4 +277,28 @@ int om_reader_events(struct om_reader *r, struct om_events *out)
 {
 	out->n = 0;
 	return guarded(r, events, out);
+}
+
+int om_reader_remove(struct om_reader *r)
+{
+	struct om_totals t;
+
+	if (om_reader_snapshot(r, &t) < 0)
+		return -1;
+	if (!t.live_known) {
+		snprintf(r->error, sizeof r->error, "%s: %s; not removed", r->path, r->live_error);
+		return -1;
+	}
+	if (t.processes) {
+		snprintf(r->error, sizeof r->error,
+			 "%s: %llu live process(es) still count into it; not removed", r->path,
+			 (unsigned long long)t.processes);
+		return -1;
+	}
+	if (semctl(r->sem_id, 0, IPC_RMID) < 0 || unlink(r->path) < 0) {
+		snprintf(r->error, sizeof r->error, "%s: %s", r->path, strerror(errno));
+		return -1;
+	}
+	om_reader_close(r);
+	return 0;
 }

@@ -1,9 +1,14 @@
 /* Read-only view of one segment, and the totals a scrape reports.
  *
- * The segment is untrusted input: it is mapped PROT_READ, its geometry is
- * validated once at attach and copied, nothing read from it later is used as
- * an index or length, and a SIGBUS from a file truncated under us aborts
- * the snapshot instead of the process. */
+ * The segment is untrusted input.  It is opened without following a
+ * symlink, only as a regular file, mapped PROT_READ; its header is copied
+ * and validated once per attach, and from then on the reader works from
+ * its private geometry: nothing read from the segment later (a slot count,
+ * a mark, a length) is used as an index or size without clamping to it.
+ * A SIGBUS from a file truncated under us ends the scrape with the segment
+ * down instead of the process, and a file replaced at the path is noticed
+ * and re-attached.  Liveness is one semctl(GETALL) on the segment's
+ * semaphore set, checked to be the set the header names. */
 #ifndef OM_READER_H
 #define OM_READER_H
 
@@ -23,7 +28,10 @@ struct om_totals {
 	uint64_t leaks[OM_NLEAK][OM_NACTION];
 	uint64_t proxy_unreachable;
 	uint64_t processes; /* live slots */
-	uint64_t slots, slots_used, attach_failures;
+	uint64_t slots, slots_used;
+	uint64_t uncounted[OM_NUNCOUNTED];
+	uint64_t policy[OM_NPOLICY][2]; /* live processes by policy, enforce */
+	int live_known; /* 0: the liveness semaphores cannot be read */
 };
 
 /* One leak event, copied out of the ring and validated. */
@@ -31,7 +39,7 @@ struct om_event {
 	uint64_t pos; /* ring position: order of recording */
 	uint64_t time_ns;
 	uint32_t pid;
-	uint8_t kind, action, family;
+	uint8_t kind, action, family, truncated;
 	uint16_t port;
 	uint8_t addr[16];
 	char name[64];
@@ -46,13 +54,15 @@ struct om_events {
 struct om_reader {
 	char name[PATH_MAX]; /* as given on the command line */
 	char path[PATH_MAX];
-	const struct om_header *hdr;
-	size_t size;
-	uint32_t nslots; /* copied at attach; never re-read */
-	int fd;
+	const char *map;
+	struct om_geom g; /* copied at attach; never re-read */
+	int sem_id;
+	uint32_t sem_key;
+	uid_t owner;
 	dev_t dev;
 	ino_t ino;
 	char error[PATH_MAX + 160]; /* why it is not up, for humans */
+	const char *live_error;     /* why liveness is unknown, or NULL */
 };
 
 int om_reader_init(struct om_reader *r, const char *name);
@@ -61,13 +71,18 @@ int om_reader_init(struct om_reader *r, const char *name);
 int om_reader_snapshot(struct om_reader *r, struct om_totals *t);
 void om_reader_close(struct om_reader *r);
 
+/* Delete the segment: its liveness semaphores and its file, once no live
+ * process holds a slot.  0, or -1 with r->error set. */
+int om_reader_remove(struct om_reader *r);
+
 /* Copy the valid, complete events out of the ring, oldest first. */
 int om_reader_events(struct om_reader *r, struct om_events *out);
-void om_events_from(const void *map, size_t len, struct om_events *out);
 
-/* Exposed for the fuzzer: validate and sum a mapped image of len bytes;
- * liveness probes are skipped when fd < 0 (every slot counts as dead). */
-int om_reader_sum(const void *map, size_t len, int fd, struct om_totals *t,
-		  const char **why);
+/* Pure parts, exposed for the fuzzer and tests: sum an image whose
+ * geometry g was validated (om_layout_check) for at least g->size bytes;
+ * live[i] is slot i's semaphore, or live is NULL (every slot dead). */
+void om_reader_sum(const char *map, const struct om_geom *g,
+		   const unsigned short *live, struct om_totals *t);
+void om_events_from(const char *map, const struct om_geom *g, struct om_events *out);
 
 #endif

@@ -12,6 +12,8 @@ static const char *const class_names[] = OM_CLASS_NAMES;
 static const char *const outcome_names[] = OM_OUTCOME_NAMES;
 static const char *const leak_names[] = OM_LEAK_NAMES;
 static const char *const action_names[] = OM_ACTION_NAMES;
+static const char *const policy_names[] = OM_POLICY_NAMES;
+static const char *const uncounted_names[] = OM_UNCOUNTED_NAMES;
 static const char *const dir_names[] = { "ingress", "egress" };
 
 void om_collect(struct om_source *src, int n)
@@ -160,10 +162,25 @@ static void exposition(struct ctx *c, double scrape_seconds)
 	       "Slots ever claimed; dead processes' counts stay in theirs.");
 	FOR_UP(c, s) sample(c, "onionmeter_segment_slots_used", 0,
 			    (double)s->t.slots_used);
-	family(c, "onionmeter_segment_attach_failures_total", "counter",
-	       "Processes that found no free slot and ran uncounted.");
-	FOR_UP(c, s) sample(c, "onionmeter_segment_attach_failures_total", 0,
-			    (double)s->t.attach_failures);
+	family(c, "onionmeter_uncounted_processes_total", "counter",
+	       "Processes that found the segment but ran uncounted, by reason.");
+	FOR_UP(c, s) for (i = 0; i < OM_NUNCOUNTED; i++) {
+		snprintf(l, sizeof l, "reason=\"%s\"", uncounted_names[i]);
+		sample(c, "onionmeter_uncounted_processes_total", l, (double)s->t.uncounted[i]);
+	}
+	family(c, "onionmeter_policy_info", "gauge",
+	       "1 for each leak policy in force among live attached processes.");
+	FOR_UP(c, s) for (i = 0; i < OM_NPOLICY; i++) for (j = 0; j < 2; j++) {
+		if (!s->t.policy[i][j])
+			continue;
+		snprintf(l, sizeof l, "policy=\"%s\",enforce=\"%s\"", policy_names[i],
+			 j ? "true" : "false");
+		sample(c, "onionmeter_policy_info", l, 1);
+	}
+	family(c, "onionmeter_segment_liveness_up", "gauge",
+	       "1 if the segment's liveness semaphores can be read (same IPC namespace); "
+	       "without them processes and open connections read 0.");
+	FOR_UP(c, s) sample(c, "onionmeter_segment_liveness_up", 0, s->t.live_known);
 	family(c, "onionmeter_segment_up", "gauge",
 	       "1 if the segment is attached and valid, else 0.");
 	for (const struct om_source *s = c->src; s < c->src + c->n; s++) {
@@ -201,6 +218,9 @@ static void exposition(struct ctx *c, double scrape_seconds)
 		om_buf_printf(c->b, "# EOF\n");
 }
 
+/* Strings from the segment are anyone's bytes: every byte outside
+ * printable ASCII is escaped, so the output is valid UTF-8 JSON and a
+ * terminal shows no control sequence. */
 static void json_str(struct om_buf *b, const char *s)
 {
 	om_buf_put(b, "\"", 1);
@@ -209,12 +229,28 @@ static void json_str(struct om_buf *b, const char *s)
 
 		if (ch == '"' || ch == '\\')
 			om_buf_printf(b, "\\%c", ch);
-		else if (ch < 0x20)
+		else if (ch < 0x20 || ch >= 0x7f)
 			om_buf_printf(b, "\\u%04x", ch);
 		else
 			om_buf_put(b, s, 1);
 	}
 	om_buf_put(b, "\"", 1);
+}
+
+/* The same for a human: \xNN for anything not printable ASCII. */
+static void text_str(char *out, size_t n, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s && o + 5 < n; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch >= 0x7f || ch == '\\')
+			o += (size_t)snprintf(out + o, n - o, "\\x%02x", ch);
+		else
+			out[o++] = (char)ch;
+	}
+	out[o] = '\0';
 }
 
 static void event_dest(char *out, size_t n, const struct om_event *e)
@@ -225,7 +261,9 @@ static void event_dest(char *out, size_t n, const struct om_event *e)
 		inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, a, sizeof a);
 		snprintf(out, n, e->family == 6 ? "[%s]:%u" : "%s:%u", a, e->port);
 	} else {
-		snprintf(out, n, "%s", e->name);
+		text_str(out, n, e->name);
+		if (e->truncated && strlen(out) + 4 < n)
+			strcat(out, "...");
 	}
 }
 
@@ -240,7 +278,7 @@ static void event_time(char *out, size_t n, uint64_t ns)
 
 static void json_events(struct om_buf *b, const struct om_events *ev)
 {
-	char dest[128], when[32];
+	char dest[300], when[32];
 	int i;
 
 	om_buf_printf(b, "[");
@@ -294,11 +332,11 @@ static void json(struct ctx *c)
 		}
 		om_buf_printf(c->b,
 			      ",\"processes\":%llu,\"slots\":%llu,\"slots_used\":%llu,"
-			      "\"attach_failures\":%llu,\"proxy_unreachable\":%llu,"
+			      "\"uncounted\":%llu,\"proxy_unreachable\":%llu,"
 			      "\"classes\":{",
 			      (unsigned long long)t->processes, (unsigned long long)t->slots,
 			      (unsigned long long)t->slots_used,
-			      (unsigned long long)t->attach_failures,
+			      (unsigned long long)(t->uncounted[0] + t->uncounted[1]),
 			      (unsigned long long)t->proxy_unreachable);
 		for (k = 0; k < OM_NCLASS; k++) {
 			om_buf_printf(c->b,
@@ -392,13 +430,14 @@ static void summary(struct ctx *c)
 			om_buf_printf(c->b, "  leaks: none\n");
 		for (i = 0; s->ev && i < s->ev->n; i++) {
 			const struct om_event *e = &s->ev->ev[i];
-			char dest[128], when[32];
+			char dest[300], when[32], comm[80];
 
 			event_dest(dest, sizeof dest, e);
 			event_time(when, sizeof when, e->time_ns);
+			text_str(comm, sizeof comm, e->comm[0] ? e->comm : "?");
 			om_buf_printf(c->b, "    %s  %-16s %-8s pid %u (%s) -> %s\n", when,
 				      leak_names[e->kind], action_names[e->action], e->pid,
-				      e->comm[0] ? e->comm : "?", dest);
+				      comm, dest);
 		}
 		if (t->proxy_unreachable)
 			om_buf_printf(c->b, "  proxy unreachable: %llu\n",

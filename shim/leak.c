@@ -7,13 +7,11 @@
 #include <unistd.h>
 
 #include "counters.h"
+#include "handshake.h"
+#include "peek.h"
 #include "real.h"
 #include "shim.h"
 #include "track.h"
-
-int om_policy;
-int om_enforce;
-int om_precheck_requests;
 
 /* Ring writers claim an entry by moving its sequence word from even to odd
  * with a CAS; one that finds the entry busy (the ring wrapped onto a writer
@@ -21,14 +19,14 @@ int om_precheck_requests;
  * only if its sequence is even and unchanged across their copy. */
 static void ring_put(const struct om_ring_entry *ev)
 {
-	struct om_header *h = om_seg.hdr;
 	struct om_ring_entry *ring, *slot;
 	uint64_t pos, seq;
 
-	if (!h)
+	if (!om_ready())
 		return;
-	ring = (struct om_ring_entry *)((char *)h + h->ring_off);
-	pos = __atomic_fetch_add(&h->ring_head, 1, __ATOMIC_RELAXED);
+	/* the position is read from shared memory: only ever used modulo */
+	ring = (struct om_ring_entry *)(om_seg.map + om_seg.g.ring_off);
+	pos = __atomic_fetch_add(&om_seg_hdr(&om_seg)->ring_head, 1, __ATOMIC_RELAXED);
 	slot = &ring[pos % OM_RING_ENTRIES];
 	seq = __atomic_load_n(&slot->seq, __ATOMIC_RELAXED);
 	if ((seq & 1) || !__atomic_compare_exchange_n(&slot->seq, &seq, 2 * pos + 1, 0,
@@ -43,12 +41,12 @@ int om_leak(unsigned kind, int fam, const void *addr, uint16_t port,
 	    const char *name)
 {
 	struct om_ring_entry ev;
-	struct om_block *b = om_blk();
+	struct om_pblock *p = om_pblk();
 	struct timespec ts;
-	int blocked = om_enforce;
+	int blocked = om_cfg.enforce;
 
-	if (b)
-		om_add(&b->leaks[kind][blocked ? OM_ACT_BLOCKED : OM_ACT_OBSERVED], 1);
+	if (p)
+		om_padd(&p->leaks[kind][blocked ? OM_ACT_BLOCKED : OM_ACT_OBSERVED], 1);
 	memset(&ev, 0, sizeof ev);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ev.time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -59,10 +57,17 @@ int om_leak(unsigned kind, int fam, const void *addr, uint16_t port,
 	ev.port = port;
 	if (fam)
 		memcpy(ev.addr, addr, fam == 4 ? 4 : 16);
-	if (name)
-		strncpy(ev.name, name, sizeof ev.name - 1);
-	if (om_seg.me)
-		memcpy(ev.comm, om_seg.me->head.comm, sizeof ev.comm);
+	if (name) {
+		size_t n = strnlen(name, sizeof ev.name);
+
+		if (n == sizeof ev.name) {
+			n = sizeof ev.name - 1;
+			ev.flags |= OM_EVF_TRUNCATED;
+		}
+		memcpy(ev.name, name, n);
+	}
+	if (p)
+		memcpy(ev.comm, om_proc.me->head.comm, sizeof ev.comm);
 	ring_put(&ev);
 	return blocked;
 }
@@ -74,8 +79,9 @@ int om_leak_dest(int fd, const struct sockaddr *sa, socklen_t len, int dgram_onl
 	int type = 0, err = errno, rc = 0;
 	socklen_t tl = sizeof type;
 
-	if (om_policy == OM_POLICY_AUDIT || !om_ready() ||
-	    om_classify(sa, len) != OM_DEST_DIRECT)
+	/* the verdict does not depend on being attached: a policy holds
+	 * even when the segment cannot be used */
+	if (om_cfg.policy == OM_POLICY_AUDIT || om_classify(sa, len) != OM_DEST_DIRECT)
 		return 0;
 	if (OM_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
 	    (type != SOCK_STREAM && type != SOCK_DGRAM) ||
@@ -116,11 +122,11 @@ int om_leak_lookup(const char *name, int numeric_only)
 {
 	int err = errno, rc = 0;
 
-	if (!name || numeric_only || !om_ready())
+	if (!name || numeric_only)
 		return 0;
 	if (is_onion(name))
 		rc = om_leak(OM_LEAK_ONION_DNS, 0, 0, 0, name);
-	else if (om_policy != OM_POLICY_AUDIT && !needs_no_dns(name))
+	else if (om_cfg.policy != OM_POLICY_AUDIT && !needs_no_dns(name))
 		rc = om_leak(OM_LEAK_DNS, 0, 0, 0, name);
 	errno = err;
 	return rc;
@@ -132,23 +138,34 @@ static void request_leak(const struct om_req *r)
 		r->atyp ? 0 : r->head);
 }
 
-void om_leak_request_done(struct om_fd *e)
+void om_leak_request_done(const struct om_req *req)
 {
-	if (om_policy == OM_POLICY_ONION_ONLY && !e->req.onion && !om_enforce)
-		request_leak(&e->req);
+	if (om_cfg.policy == OM_POLICY_ONION_ONLY && !req->onion && !om_cfg.enforce)
+		request_leak(req);
 }
 
+/* The program's buffers are read through om_peek(): the real call has not
+ * vouched for them yet.  A request is a few hundred bytes at most. */
 int om_leak_request_slow(struct om_fd *e, const struct iovec *iov, int cnt)
 {
 	struct om_req copy;
+	struct iovec v;
+	uint8_t buf[512];
 	size_t used;
 	int i, rc = OM_SNIFF_MORE;
 
-	if (e->dial != OM_DIAL_UP || (e->flags & OM_FDF_REQ_DONE))
+	if (e->dial != OM_DIAL_UP || (e->flags & OM_FDF_REQ_DONE) || !e->hs)
 		return 0;
-	copy = e->req; /* dry run: the real parse happens once bytes are sent */
-	for (i = 0; i < cnt && rc == OM_SNIFF_MORE; i++)
-		rc = om_req_feed(&copy, iov[i].iov_base, iov[i].iov_len, &used);
+	copy = om_hs_at(e->hs)->req; /* dry run: the real parse happens once bytes are sent */
+	for (i = 0; i < cnt && rc == OM_SNIFF_MORE; i++) {
+		if (om_peek(&v, &iov[i], sizeof v) < 0)
+			return 0;
+		if (v.iov_len > sizeof buf)
+			v.iov_len = sizeof buf;
+		if (v.iov_len && om_peek(buf, v.iov_base, v.iov_len) < 0)
+			return 0;
+		rc = om_req_feed(&copy, buf, v.iov_len, &used);
+	}
 	if (rc != OM_SNIFF_DONE || copy.onion)
 		return 0;
 	request_leak(&copy);

@@ -13,35 +13,30 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "config.h"
 #include "fdtable.h"
-
-enum om_policy { OM_POLICY_AUDIT, OM_POLICY_TOR_ONLY, OM_POLICY_ONION_ONLY };
-
-extern int om_policy;
-extern int om_enforce;
-/* Set when writes to a proxy must be checked before they are sent
- * (onion-only + enforce): one predictable load on the write path. */
-extern int om_precheck_requests;
+#include "sniff.h"
 
 /* Record a leak: counter plus ring event.  fam 4/6 with addr and port, or
  * 0 with a host name.  Returns 1 if the call must be refused. */
 int om_leak(unsigned kind, int fam, const void *addr, uint16_t port,
 	    const char *name);
 
-/* connect(), or a datagram sent with an address: a leak?  Refuse? */
+/* connect(), or a datagram sent with an address: a leak?  Refuse?  sa
+ * must be readable (the caller copied it, or the kernel accepted it). */
 int om_leak_dest(int fd, const struct sockaddr *sa, socklen_t len, int dgram_only);
 /* A name handed to the system resolver.  Returns 1 to refuse. */
 int om_leak_lookup(const char *name, int numeric_only);
 /* onion-only: would these bytes complete a request for a clearnet host? */
 int om_leak_request_slow(struct om_fd *e, const struct iovec *iov, int cnt);
-/* The request just completed (from the sniffer): verdict without refusal. */
-void om_leak_request_done(struct om_fd *e);
+/* A request just completed (from the sniffer): verdict without refusal. */
+void om_leak_request_done(const struct om_req *req);
 
 static inline int om_leak_request(int fd, const struct iovec *iov, int cnt)
 {
 	struct om_fd *e;
 
-	if (__builtin_expect(!om_precheck_requests, 1))
+	if (__builtin_expect(!om_cfg.precheck_requests, 1))
 		return 0;
 	e = om_fd_peek(fd);
 	return e && (om_fd_hot(e) & OM_HOT_SLOW) ? om_leak_request_slow(e, iov, cnt) : 0;

@@ -8,9 +8,9 @@ void *om_real_resolve(const char *name)
 	return dlsym(RTLD_NEXT, name);
 }
 
-/* The trampolines.  A call can only reach one before the constructor ran
- * (or in the rare race with it); a symbol that does not exist leaves the
- * pointer on its trampoline and fails the call with ENOSYS. */
+/* The trampolines: the first call of each function resolves it.  A symbol
+ * that does not exist leaves the pointer on its trampoline and fails the
+ * call with ENOSYS. */
 #define OM_TRAMPOLINE(ret, name, params, args)                                \
 	static ret om_first_##name params                                     \
 	{                                                                     \
@@ -31,19 +31,16 @@ struct om_real om_real = {
 #undef OM_REAL_INIT
 };
 
-void om_real_resolve_all(void)
+void om_real_prime(void)
 {
-#define OM_REAL_SET(ret, name, params, args)                                  \
+#define OM_REAL_PRIME(name)                                                   \
 	if (om_real.name == om_first_##name) {                                \
-		ret (*next_) params = (ret(*) params)om_real_resolve(#name);  \
+		__typeof__(om_real.name) next_ = (__typeof__(next_))om_real_resolve(#name); \
 		if (next_)                                                    \
 			__atomic_store_n(&om_real.name, next_, __ATOMIC_RELAXED); \
 	}
-	OM_REAL_FIXED(OM_REAL_SET)
-#undef OM_REAL_SET
-#define OM_REAL_CHK(ret, name, params)                                        \
-	if (!om_real.name)                                                    \
-		om_real.name = (ret(*) params)om_real_resolve(#name);
-	OM_REAL_CHECKED(OM_REAL_CHK)
-#undef OM_REAL_CHK
+	OM_REAL_PRIME(write)
+	OM_REAL_PRIME(close)
+	OM_REAL_PRIME(sigaction)
+#undef OM_REAL_PRIME
 }

@@ -1,14 +1,16 @@
 /* The next definition of every function the shim wraps (normally libc's).
  *
- * Pointers are resolved with dlsym(RTLD_NEXT) in the constructor; a call
- * that arrives earlier (another library's constructor doing I/O) resolves
- * its own pointer on the spot.  Going through the next definition rather
+ * Each pointer is resolved with dlsym(RTLD_NEXT) by its first call, so a
+ * process pays only for what it uses, and calls that arrive before our
+ * constructor (another library's constructor doing I/O) just work.  Going through the next definition rather
  * than raw syscalls keeps cancellation points, vDSO use and any preload
  * stacked before us (torsocks, proxychains) working. */
 #ifndef OM_REAL_H
 #define OM_REAL_H
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -36,11 +38,20 @@
 	X(int, sendmmsg, (int a, struct mmsghdr *b, unsigned c, om_mmsg_flags d), (a, b, c, d)) \
 	X(int, recvmmsg, (int a, struct mmsghdr *b, unsigned c, om_mmsg_flags d, struct timespec *e), (a, b, c, d, e)) \
 	X(ssize_t, sendfile, (int a, int b, off_t *c, size_t d), (a, b, c, d)) \
+	X(ssize_t, splice, (int a, loff_t *b, int c, loff_t *d, size_t e, unsigned f), (a, b, c, d, e, f)) \
+	X(int, creat, (const char *a, mode_t b), (a, b)) \
+	X(int, pipe, (int *a), (a)) \
+	X(int, pipe2, (int *a, int b), (a, b)) \
+	X(int, fclose, (FILE *a), (a)) \
 	X(int, close, (int a), (a)) \
 	X(int, dup, (int a), (a)) \
 	X(int, dup2, (int a, int b), (a, b)) \
 	X(int, dup3, (int a, int b, int c), (a, b, c)) \
 	X(int, getsockopt, (int a, int b, int c, void *d, socklen_t *e), (a, b, c, d, e)) \
+	X(int, sigaction, (int a, const struct sigaction *b, struct sigaction *c), (a, b, c)) \
+	X(int, sigprocmask, (int a, const sigset_t *b, sigset_t *c), (a, b, c)) \
+	X(int, pthread_sigmask, (int a, const sigset_t *b, sigset_t *c), (a, b, c)) \
+	X(sighandler_t, signal, (int a, sighandler_t b), (a, b)) \
 	X(int, getaddrinfo, (const char *a, const char *b, const struct addrinfo *c, struct addrinfo **d), (a, b, c, d)) \
 	X(int, gethostbyname_r, (const char *a, struct hostent *b, char *c, size_t d, struct hostent **e, int *f), (a, b, c, d, e, f)) \
 	X(int, gethostbyname2_r, (const char *a, int b, struct hostent *c, char *d, size_t e, struct hostent **f, int *g), (a, b, c, d, e, f, g)) \
@@ -54,7 +65,13 @@
 	X(ssize_t, __read_chk, (int a, void *b, size_t c, size_t d), (a, b, c, d)) \
 	X(ssize_t, __recv_chk, (int a, void *b, size_t c, size_t d, int e), (a, b, c, d, e)) \
 	X(ssize_t, __recvfrom_chk, (int a, void *b, size_t c, size_t d, int e, struct sockaddr *f, socklen_t *g), (a, b, c, d, e, f, g)) \
-	X(int, getaddrinfo_a, (int a, struct gaicb **b, int c, struct sigevent *d), (a, b, c, d))
+	X(int, getaddrinfo_a, (int a, struct gaicb **b, int c, struct sigevent *d), (a, b, c, d)) \
+	X(sighandler_t, sysv_signal, (int a, sighandler_t b), (a, b)) \
+	X(int, creat64, (const char *a, mode_t b), (a, b)) \
+	X(int, __open_2, (const char *a, int b), (a, b)) \
+	X(int, __open64_2, (const char *a, int b), (a, b)) \
+	X(int, __openat_2, (int a, const char *b, int c), (a, b, c)) \
+	X(int, __openat64_2, (int a, const char *b, int c), (a, b, c))
 typedef int om_mmsg_flags;
 #else
 #define OM_REAL_GLIBC(X)
@@ -69,7 +86,19 @@ typedef unsigned om_mmsg_flags;
 	X(int, fcntl, (int, int, ...))                                        \
 	X(int, fcntl64, (int, int, ...))                                      \
 	X(int, close_range, (unsigned, unsigned, int))                        \
-	X(long, syscall, (long, ...))
+	X(void, closefrom, (int))                                             \
+	X(int, open, (const char *, int, ...))                                \
+	X(int, openat, (int, const char *, int, ...))                         \
+	X(long, syscall, (long, ...))                                         \
+	OM_REAL_CHECKED_GLIBC(X)
+
+#ifdef __GLIBC__
+#define OM_REAL_CHECKED_GLIBC(X)                                              \
+	X(int, open64, (const char *, int, ...))                              \
+	X(int, openat64, (int, const char *, int, ...))
+#else
+#define OM_REAL_CHECKED_GLIBC(X)
+#endif
 
 struct om_real {
 #define OM_REAL_DECL_FIXED(ret, name, params, args) ret (*name) params;
@@ -82,8 +111,10 @@ struct om_real {
 
 extern __attribute__((visibility("hidden"))) struct om_real om_real;
 
-void om_real_resolve_all(void);
 void *om_real_resolve(const char *name) __attribute__((cold));
+/* Resolve now what a signal handler of ours may call (dlsym is not
+ * async-signal-safe): done at attach. */
+void om_real_prime(void);
 
 /* Fixed-arity functions start out pointing at a trampoline that resolves
  * the next definition, stores it and forwards the call: the hot path is a

@@ -1,5 +1,13 @@
-/* Attaching the shim to the shared-memory segment: create or open it,
- * claim a slot, re-claim after fork. */
+/* The writer's side of the segment: open it (or create it) under the trust
+ * rules, map it, claim a slot, settle the slot's gauges.
+ *
+ * Trust: the segment is input from whoever can write the file.  It is
+ * accepted only from this process's effective user or root, only as a
+ * regular file reached without following a symlink, and never when group
+ * or others may write it.  Its header is read once, through pread() into
+ * private memory, checked against the file's real size, and never read
+ * again: every offset the shim uses comes from its private om_geom.  No fd
+ * is kept after attach; the mapping holds the file. */
 #ifndef OM_SEGMENT_H
 #define OM_SEGMENT_H
 
@@ -10,11 +18,12 @@
 #include "segment_layout.h"
 
 struct om_seg {
-	struct om_header *hdr;
-	size_t size;
-	int fd; /* O_RDWR|O_CLOEXEC, moved high; carries our OFD locks */
-	uint32_t slot;
-	struct om_slot *me;
+	char *map;        /* MAP_SHARED mapping of the whole file, or NULL */
+	size_t size;      /* == g.size */
+	struct om_geom g; /* private, validated once */
+	int sem_id;
+	uint32_t sem_key;
+	volatile int detached; /* the mapping was replaced by private memory */
 	char path[PATH_MAX];
 };
 
@@ -22,23 +31,28 @@ struct om_seg {
  * /dev/shm/name; any other absolute path is used as is.  -1 if invalid. */
 int om_seg_path(const char *name, char *out, size_t outlen);
 
-/* Open the segment at path, creating it (mode, nslots) if missing.  Fills
- * s->hdr/size/fd.  On failure returns -1 with a reason in why. */
-int om_seg_open(struct om_seg *s, const char *path, mode_t mode,
-		uint32_t nslots, const char **why);
+/* Open (creating with mode and nslots if missing), check and map.  On
+ * success the file stays open in *fd for om_seg_claim.  On failure -1 with
+ * a reason in why. */
+int om_seg_map(struct om_seg *s, const char *path, mode_t mode, uint32_t nslots,
+	       int *fd, const char **why);
 
-/* Claim a free slot and settle the gauges the last holder left behind. */
-int om_seg_claim(struct om_seg *s, const char **why);
+/* Claim a slot for this process: the one it held before exec if any, else
+ * a free one; allocate its pages (through fd, or by touching them when
+ * fd < 0, as in a fork child) and settle its gauges.  Fills *slot. */
+int om_seg_claim(struct om_seg *s, int fd, uint32_t *slot, const char **why);
 
-/* In a fork child: get our own open file description (the inherited one
- * carries the parent's locks) and claim a slot of our own. */
-int om_seg_reclaim_in_child(struct om_seg *s, const char **why);
+/* Give the slot back (the process goes on uncounted). */
+void om_seg_release(struct om_seg *s, uint32_t slot);
 
-void om_seg_detach(struct om_seg *s);
+static inline struct om_slot *om_seg_slot(const struct om_seg *s, uint32_t i)
+{
+	return (struct om_slot *)(s->map + s->g.slots_off + (uint64_t)i * s->g.slot_size);
+}
 
-/* OFD lock helpers, also used by tests: 1 if someone holds a write lock on
- * byte off (seen from fd), 0 if not, -1 on error. */
-int om_seg_lock(int fd, uint64_t off);
-int om_seg_locked(int fd, uint64_t off);
+static inline struct om_header *om_seg_hdr(const struct om_seg *s)
+{
+	return (struct om_header *)s->map;
+}
 
 #endif

@@ -1,7 +1,11 @@
 /* Segment helpers shared by the writer (shim) and the reader (exporter). */
-#include <fcntl.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/sem.h>
+#include <unistd.h>
 
+#include "liveness.h"
 #include "segment.h"
 
 int om_seg_path(const char *name, char *out, size_t outlen)
@@ -25,28 +29,59 @@ int om_seg_path(const char *name, char *out, size_t outlen)
 	return 0;
 }
 
-static int setlk(int fd, uint64_t off, int cmd, struct flock *fl)
+union om_semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
+};
+
+const char *om_live_check(int id, uint32_t key, uint32_t nslots, uid_t owner)
 {
-	memset(fl, 0, sizeof *fl);
-	fl->l_type = F_WRLCK;
-	fl->l_whence = SEEK_SET;
-	fl->l_start = (off_t)off;
-	fl->l_len = 1;
-	return fcntl(fd, cmd, fl);
+	struct semid_ds ds;
+	union om_semun u = { .buf = &ds };
+
+	if (id < 0 || semctl(id, 0, IPC_STAT, u) < 0)
+		return errno == EACCES ? "no permission to read the liveness semaphores"
+				       : "the liveness semaphores are gone or in another IPC namespace";
+	if ((uint32_t)ds.sem_perm.__key != key || ds.sem_nsems != nslots)
+		return "the liveness semaphores are not this segment's (another IPC namespace?)";
+	if (ds.sem_perm.uid != owner)
+		return "the liveness semaphores belong to another user";
+	return 0;
 }
 
-int om_seg_lock(int fd, uint64_t off)
+int om_live_all(int id, unsigned short *vals)
 {
-	struct flock fl;
+	union om_semun u = { .array = vals };
 
-	return setlk(fd, off, F_OFD_SETLK, &fl);
+	return semctl(id, 0, GETALL, u);
 }
 
-int om_seg_locked(int fd, uint64_t off)
+int om_live_create(uint32_t n, mode_t mode, uint32_t *key)
 {
-	struct flock fl;
+	int tries, id;
 
-	if (setlk(fd, off, F_OFD_GETLK, &fl) < 0)
-		return -1;
-	return fl.l_type != F_UNLCK;
+	for (tries = 0; tries < 16; tries++) {
+		uint32_t k = 0;
+
+		if (getrandom(&k, sizeof k, GRND_NONBLOCK) != sizeof k)
+			k = (uint32_t)getpid() * 2654435761u + (uint32_t)tries * 40503u;
+		if (k == 0 || k == (uint32_t)IPC_PRIVATE)
+			continue;
+		id = semget((key_t)k, (int)n, IPC_CREAT | IPC_EXCL |
+						  (int)(0600 | (mode & 0044)));
+		if (id >= 0) {
+			*key = k;
+			return id;
+		}
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+void om_live_remove(int id)
+{
+	if (id >= 0)
+		semctl(id, 0, IPC_RMID);
 }

@@ -1,39 +1,46 @@
-/* onionmeter shared-memory segment layout, version 2.
+/* onionmeter shared-memory segment layout, version 3.
  *
  * This header is the whole contract between the preload library (the only
  * writer) and the exporter (a reader that trusts nothing it reads).  Change
  * anything below and OM_LAYOUT_VERSION must change with it.
  *
- *   [header, 4 KiB] [slot 0] [slot 1] ... [slot n-1] [leak ring]
+ *   [header, 4 KiB] [pid table] [slot 0] ... [slot n-1] [socket records] [leak ring]
  *
- * A slot belongs to at most one live process, proven by an OFD write lock on
- * the slot's first byte (the "claim" lock) that the kernel drops when the
- * process dies.  A second lock on the slot's second byte (the "live" lock) is
- * taken only after the claimer has settled the gauges it inherited, so a
- * reader that sees "live" can trust the slot's gauges.  A mapping pins the
- * open file description it was made from, and so its locks: the locks last
- * as long as the process keeps the segment mapped, even if the program
- * closes the fd, and a fork child must remap through its own description.  Counters in a slot are
- * cumulative across every process that ever held it: a dead process's counts
- * stay where they are and the totals never go backwards.
+ * Every offset and size follows from the slot count alone (om_geom_compute):
+ * a header whose fields disagree with that computation is refused, and both
+ * sides work from their own private copy of the geometry, never from the
+ * header again.  The segment is untrusted input to both of them.
  *
- * Inside a slot each thread owns one counter block (single writer, updated
- * with one non-locked read-modify-write instruction); threads beyond the
- * private blocks share the last block with atomic adds.
- */
+ * Liveness is not in the file.  A System V semaphore set made with the
+ * segment holds one semaphore per slot; a process claims slot i by raising
+ * semaphore i from 0 to 1 with SEM_UNDO, and the kernel undoes that when
+ * the process exits, however it exits.  Readers learn every slot's liveness
+ * with one semctl(GETALL) and cannot change it without write permission on
+ * the set.  The header names the set by id and by a random key, so a reader
+ * in another IPC namespace notices that it sees a different set.
+ *
+ * Counters in a slot are cumulative across every process that ever held it:
+ * a dead process's counts stay, the next holder adds on top, and totals
+ * never go backwards.  Byte counts live in per-thread blocks (one writer
+ * each, a plain add); everything else in the slot's process block, updated
+ * with atomic adds.  The open-connections gauge is opened - closed; a new
+ * holder first sets closed = opened and only then marks the slot settled,
+ * so a reader never sees a dead process's connections as open. */
 #ifndef OM_SEGMENT_LAYOUT_H
 #define OM_SEGMENT_LAYOUT_H
 
 #include <stdint.h>
 
 #define OM_MAGIC 0x5254454d4e4f494fULL /* "OIONMETR" little-endian */
-#define OM_LAYOUT_VERSION 2u
+#define OM_LAYOUT_VERSION 3u
 #define OM_HEADER_SIZE 4096u
+#define OM_PAGE 4096u /* regions are aligned to this; also the largest slot granule */
 
 #define OM_SLOTS_DEFAULT 128u
 #define OM_SLOTS_MAX 4096u
-#define OM_BLOCKS_PER_SLOT 17u /* 16 private + 1 shared overflow block */
+#define OM_TBLOCKS 64u /* per-thread byte blocks per slot; the last is shared */
 #define OM_RING_ENTRIES 256u
+#define OM_NRECS 4096u /* socket records (class of a socket across processes) */
 
 enum om_class {
 	OM_CLASS_ONION,
@@ -76,6 +83,17 @@ enum om_leak {
 
 enum om_action { OM_ACT_OBSERVED, OM_ACT_BLOCKED, OM_NACTION };
 
+enum om_policy { OM_POLICY_AUDIT, OM_POLICY_TOR_ONLY, OM_POLICY_ONION_ONLY, OM_NPOLICY };
+
+/* Why a process that found this segment ran uncounted (those that could
+ * say so: a process refused by the segment cannot write to it). */
+enum om_uncounted {
+	OM_UNC_NO_SLOT,  /* every slot held by a live process */
+	OM_UNC_NO_SPACE, /* the filesystem could not hold the process's slot */
+	OM_NUNCOUNTED
+};
+#define OM_UNCOUNTED_MAX 8 /* room in the header */
+
 /* Dial latency buckets, upper bounds in nanoseconds.  Onion dials take
  * seconds, loopback dials microseconds: 1 ms .. 120 s covers both. */
 #define OM_NBUCKET 16
@@ -85,11 +103,17 @@ enum om_action { OM_ACT_OBSERVED, OM_ACT_BLOCKED, OM_NACTION };
 	  1000000000ULL, 2500000000ULL, 5000000000ULL, 10000000000ULL,        \
 	  30000000000ULL, 60000000000ULL, 120000000000ULL }
 
-/* One thread's counters.  Every field is a 64-bit word that only grows. */
-struct om_block {
-	uint64_t owner; /* 0 free, else owner token; CAS only */
+/* One thread's byte counters.  Written by one thread with plain adds. */
+struct om_tblock {
+	uint64_t owner; /* 0 free, else a small per-process token; never an address */
 	uint64_t used;  /* nonzero once any thread has written here */
 	uint64_t bytes[OM_NCLASS][OM_NDIR];
+	uint64_t reserved[6];
+};
+
+/* The process's event counters: connection and dial events, leaks.  Any
+ * thread of the holder adds to them atomically. */
+struct om_pblock {
 	uint64_t opened[OM_NCLASS]; /* connections established */
 	uint64_t closed[OM_NCLASS]; /* ... and closed; gauge = opened-closed */
 	uint64_t accepted[OM_NCLASS];
@@ -98,20 +122,37 @@ struct om_block {
 	uint64_t dial_sum_ns[OM_NCLASS];
 	uint64_t leaks[OM_NLEAK][OM_NACTION];
 	uint64_t proxy_unreachable;
-	uint64_t reserved[7];
+	uint64_t reserved[9];
 };
 
 struct om_slot_head {
 	uint64_t claims;   /* times this slot was claimed; only grows */
+	uint64_t settled;  /* equals claims once the holder settled the gauges */
 	uint64_t pid;      /* last claimer, for humans; never a label */
 	uint64_t start_ns; /* CLOCK_REALTIME of the last claim */
 	char comm[16];     /* last claimer's program name, NUL padded */
-	uint64_t reserved[3];
+	uint8_t policy;    /* enum om_policy in force in the holder */
+	uint8_t enforce;
+	uint8_t pad[2];
+	uint32_t tblocks_hwm; /* thread blocks [0, hwm) were ever used (untrusted: clamp) */
+	uint64_t reserved;
 };
 
 struct om_slot {
 	struct om_slot_head head;
-	struct om_block blocks[OM_BLOCKS_PER_SLOT];
+	struct om_pblock p;
+	struct om_tblock t[OM_TBLOCKS];
+};
+
+/* A socket's class, for a process that receives it (SCM_RIGHTS, exec,
+ * fork) and cannot tell it from the peer address.  Keyed by the kernel's
+ * socket cookie, which is never reused while the system runs. */
+struct om_rec {
+	uint64_t cookie; /* 0 free; CAS to claim */
+	uint32_t stamp;  /* insertion order, to pick a victim when full */
+	uint8_t cls;     /* enum om_class, + 1 (0: being written) */
+	uint8_t flags;
+	uint16_t pad;
 };
 
 /* Leak event ring entry; written under a per-entry sequence word (odd while
@@ -123,13 +164,14 @@ struct om_ring_entry {
 	uint8_t kind;   /* enum om_leak */
 	uint8_t action; /* enum om_action */
 	uint8_t family; /* 0 name, 4 IPv4, 6 IPv6 */
-	uint8_t pad;
+	uint8_t flags;  /* OM_EVF_* */
 	uint16_t port;
 	uint8_t pad2[6];
 	uint8_t addr[16];
 	char name[64]; /* host name (a v3 onion is 62), NUL padded */
 	char comm[16];
 };
+#define OM_EVF_TRUNCATED 1 /* the name was longer than name[] holds */
 
 struct om_header {
 	uint64_t magic;
@@ -137,70 +179,85 @@ struct om_header {
 	uint32_t header_size;
 	uint64_t size; /* total bytes of the segment */
 	uint32_t nslots;
-	uint32_t nblocks;
 	uint32_t slot_size;
-	uint32_t block_size;
+	uint32_t tblocks;
+	uint32_t tblock_size;
+	uint32_t pblock_size;
+	uint32_t nrecs;
+	uint64_t pidtab_off;
 	uint64_t slots_off;
+	uint64_t recs_off;
 	uint64_t ring_off;
 	uint32_t ring_entries;
 	uint32_t ring_entry_size;
 	uint64_t created_ns;
-	uint64_t ready;           /* 1 once fully initialised (release store) */
+	uint32_t sem_key; /* the liveness semaphore set: its key ... */
+	int32_t sem_id;   /* ... and id */
+	uint64_t ready;   /* 1 once fully initialised */
+	/* Written by every holder; never used as an index or size unclamped. */
 	uint64_t ring_head;       /* next ring position; fetch_add */
-	uint64_t attach_failures; /* processes that found no free slot */
-	uint64_t slots_hwm;       /* slots [0, hwm) were ever claimed; readers
-				   * never touch the rest (untrusted: clamp) */
-	uint64_t reserved[15];
+	uint64_t slots_hwm;       /* slots [0, hwm) were ever claimed */
+	uint64_t uncounted[OM_UNCOUNTED_MAX]; /* enum om_uncounted */
+	uint64_t reserved[16];
 };
 
-_Static_assert(sizeof(struct om_block) % 64 == 0, "block is whole cache lines");
+_Static_assert(sizeof(struct om_tblock) == 128, "thread block is two lines");
+_Static_assert(sizeof(struct om_pblock) % 64 == 0, "process block is whole lines");
 _Static_assert(sizeof(struct om_slot_head) == 64, "slot head is one line");
+_Static_assert(sizeof(struct om_rec) == 16, "socket record size");
 _Static_assert(sizeof(struct om_ring_entry) == 128, "ring entry size");
 _Static_assert(sizeof(struct om_header) <= OM_HEADER_SIZE, "header fits");
+_Static_assert(OM_NUNCOUNTED <= OM_UNCOUNTED_MAX, "uncounted reasons fit");
 
-static inline uint64_t om_layout_size(uint32_t nslots)
+/* Where everything is, computed from the slot count alone. */
+struct om_geom {
+	uint32_t nslots;
+	uint32_t slot_size; /* sizeof(struct om_slot) rounded up to OM_PAGE */
+	uint64_t pidtab_off, slots_off, recs_off, ring_off, size;
+};
+
+#define OM_ROUND_PAGE(x) (((uint64_t)(x) + OM_PAGE - 1) / OM_PAGE * OM_PAGE)
+
+static inline void om_geom_compute(uint32_t nslots, struct om_geom *g)
 {
-	return (uint64_t)OM_HEADER_SIZE + (uint64_t)nslots * sizeof(struct om_slot) +
-	       (uint64_t)OM_RING_ENTRIES * sizeof(struct om_ring_entry);
+	g->nslots = nslots;
+	g->slot_size = (uint32_t)OM_ROUND_PAGE(sizeof(struct om_slot));
+	g->pidtab_off = OM_HEADER_SIZE;
+	g->slots_off = g->pidtab_off + OM_ROUND_PAGE((uint64_t)nslots * sizeof(uint32_t));
+	g->recs_off = g->slots_off + (uint64_t)nslots * g->slot_size;
+	g->ring_off = g->recs_off + OM_ROUND_PAGE((uint64_t)OM_NRECS * sizeof(struct om_rec));
+	g->size = g->ring_off +
+		  OM_ROUND_PAGE((uint64_t)OM_RING_ENTRIES * sizeof(struct om_ring_entry));
 }
 
-/* Byte offsets the OFD locks sit on (within the slot, so no lock ever lies
- * past end of file on filesystems that dislike that). */
-static inline uint64_t om_claim_lock_off(uint32_t slot)
-{
-	return OM_HEADER_SIZE + (uint64_t)slot * sizeof(struct om_slot);
-}
-static inline uint64_t om_live_lock_off(uint32_t slot)
-{
-	return om_claim_lock_off(slot) + 1;
-}
-
-/* Validate a header against this build's layout.  Used by both sides: the
- * shim before writing, the exporter before reading.  Returns NULL if the
- * segment is usable, else a reason for a human.  len is the mapped size. */
+/* Validate a header (a private copy of it) against this build's layout and
+ * the file's real size.  Used by both sides, once, at attach.  Returns NULL
+ * and fills g if the segment is usable, else a reason for a human. */
 static inline const char *om_layout_check(const struct om_header *h,
-					  uint64_t len)
+					  uint64_t file_size, struct om_geom *g)
 {
-	if (len < OM_HEADER_SIZE)
+	if (file_size < OM_HEADER_SIZE)
 		return "segment is smaller than its header";
 	if (h->magic != OM_MAGIC)
 		return "not an onionmeter segment (bad magic)";
 	if (h->version != OM_LAYOUT_VERSION)
 		return "segment layout version differs from this build (a segment left by another version: remove it once no process uses it, or choose another name)";
-	if (h->header_size != OM_HEADER_SIZE ||
-	    h->slot_size != sizeof(struct om_slot) ||
-	    h->block_size != sizeof(struct om_block) ||
-	    h->nblocks != OM_BLOCKS_PER_SLOT ||
+	if (!h->ready)
+		return "segment was never completely initialised";
+	if (h->nslots == 0 || h->nslots > OM_SLOTS_MAX)
+		return "segment slot count out of range";
+	om_geom_compute(h->nslots, g);
+	if (h->header_size != OM_HEADER_SIZE || h->slot_size != g->slot_size ||
+	    h->tblocks != OM_TBLOCKS || h->tblock_size != sizeof(struct om_tblock) ||
+	    h->pblock_size != sizeof(struct om_pblock) || h->nrecs != OM_NRECS ||
 	    h->ring_entries != OM_RING_ENTRIES ||
 	    h->ring_entry_size != sizeof(struct om_ring_entry))
 		return "segment geometry differs from this build";
-	if (h->nslots == 0 || h->nslots > OM_SLOTS_MAX)
-		return "segment slot count out of range";
-	if (h->size != om_layout_size(h->nslots) || h->size > len)
-		return "segment size does not match its header (truncated?)";
-	if (h->slots_off != OM_HEADER_SIZE ||
-	    h->ring_off != OM_HEADER_SIZE + (uint64_t)h->nslots * sizeof(struct om_slot))
+	if (h->pidtab_off != g->pidtab_off || h->slots_off != g->slots_off ||
+	    h->recs_off != g->recs_off || h->ring_off != g->ring_off)
 		return "segment offsets are inconsistent";
+	if (h->size != g->size || file_size < g->size)
+		return "segment size does not match its header (truncated?)";
 	return 0;
 }
 
@@ -215,5 +272,7 @@ static inline const char *om_layout_check(const struct om_header *h,
 #define OM_LEAK_NAMES                                                         \
 	{ "direct_connect", "proxied_clearnet", "udp", "dns", "onion_dns" }
 #define OM_ACTION_NAMES { "observed", "blocked" }
+#define OM_POLICY_NAMES { "audit", "tor-only", "onion-only" }
+#define OM_UNCOUNTED_NAMES { "no_free_slot", "no_space" }
 
 #endif

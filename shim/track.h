@@ -8,7 +8,10 @@
  * In UP the first bytes the program writes decide the class: a proxy
  * request makes the socket onion/proxied and the dial then ends with the
  * proxy's reply; anything else ends the dial as a plain success.  Until the
- * class is decided, bytes wait in the fd entry and are credited once. */
+ * class is decided, bytes wait in the handshake record and are credited
+ * once.  Every byte that reaches the slow path is both counted and shown
+ * to the parsers: a thread that finds another in the middle of updating
+ * the same socket waits for it. */
 #ifndef OM_TRACK_H
 #define OM_TRACK_H
 
@@ -28,19 +31,29 @@ enum { OM_DIAL_NONE, OM_DIAL_CONNECTING, OM_DIAL_UP, OM_DIAL_DONE };
 #define OM_FDF_OPEN 0x08     /* counted in the open-connections gauge */
 #define OM_FDF_REQ_DONE 0x10 /* proxy request complete, reply awaited */
 
-struct om_fd *om_connect_pre(int fd, const struct sockaddr *sa, socklen_t len,
-			     int *fresh);
-void om_connect_post(struct om_fd *e, int fresh, int rc, int err);
+uint64_t om_mono_ns(void);
+
+/* connect() returned rc (errno err), having started at t0.  sa is read
+ * only here, after the kernel accepted it. */
+void om_connect_done(int fd, const struct sockaddr *sa, socklen_t len, int rc,
+		     int err, uint64_t t0);
 void om_io_slow(struct om_fd *e, int dir, const struct iovec *iov, int cnt,
 		ssize_t r, int err);
 void om_io_unseen(int fd, int dir, const struct iovec *iov, int cnt, ssize_t r);
-void om_sockopt_error(struct om_fd *e, int fd, int soerr);
+void om_sockopt_error(struct om_fd *e, int soerr);
 void om_forget_fd(int fd); /* close() and friends, before the real call */
 void om_fd_fresh(int fd);  /* a wrapped call returned a new descriptor */
 void om_fd_socket(int fd, int domain, int type); /* ... from socket() */
 struct om_fd *om_adopt(int fd, int dir, ssize_t r);
 void om_accepted(int fd, const struct sockaddr *peer, socklen_t len);
 void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);
+
+/* Internal to track.c and adopt.c. */
+void om_track_established(struct om_fd *e, unsigned cls);
+unsigned om_dest_class(int dest);
+int om_track_lock(struct om_fd *e); /* 0: this thread holds it already */
+void om_track_unlock(struct om_fd *e);
+void om_track_drop_hs(struct om_fd *e);
 
 /* Account r bytes moved on fd, whose hot byte was h before the call. */
 static inline void om_iov_h(int fd, uint8_t h, int dir, const struct iovec *iov,

@@ -14,10 +14,14 @@ om_wait_port 127.0.0.1 "$PORT"
 URL="http://127.0.0.1:$PORT/f"
 
 # 1. unusable segments: the program runs as if we were not there, and we
-#    say so exactly once
+#    say so exactly once, at its first socket (attach is lazy: a program
+#    that never touches the network never looks at the segment)
 head -c 10000 /dev/urandom >junk.seg
 for seg in "$OM_TMP/junk.seg" "$OM_TMP/no/such/dir/seg" "not-absolute"; do
-	out=$(ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c 'import sys; print("hello"); sys.exit(3)' 2>err) && rc=0 || rc=$?
+	out=$(ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c 'import socket, sys
+for i in range(3):
+    socket.socket().connect_ex(("127.0.0.1", 1))
+print("hello"); sys.exit(3)' 2>err) && rc=0 || rc=$?
 	[ "$out" = hello ] || om_fail "program output changed with segment $seg: $out"
 	[ "$rc" = 3 ] || om_fail "exit status changed with segment $seg: $rc"
 	[ "$(grep -c '^onionmeter: ' err)" = 1 ] || { cat err; om_fail "want one message for segment $seg"; }
@@ -184,8 +188,10 @@ om_expect "$seg" 'onionmeter_bytes_total{class="local",direction="egress"}' 12
 # 4. a fork child outliving its parent keeps only its own slot alive
 seg=$OM_TMP/orphan.seg
 ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c '
-import os, time
+import os, socket, time
+socket.socket().connect_ex(("127.0.0.1", 1))
 if os.fork() == 0:
+    socket.socket().connect_ex(("127.0.0.1", 1))
     open("'"$OM_TMP"'/orphan.ready", "w").close()
     time.sleep(3)
     os._exit(0)

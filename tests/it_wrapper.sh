@@ -20,7 +20,8 @@ echo "ok: exit status and death by signal kept"
 # stopped after it; the command's exit status is the wrapper's
 PORT=$(om_free_port)
 "$OM_RUN" --exporter "127.0.0.1:$PORT" -- "$PY" -c '
-import signal, sys, time
+import signal, socket, sys, time
+socket.socket().connect_ex(("127.0.0.1", 1))  # attach: the shim attaches at the first socket
 signal.signal(signal.SIGTERM, lambda *a: sys.exit(7))
 open(sys.argv[1], "w").close()
 time.sleep(30)' "$OM_TMP/ready" 2>/dev/null &

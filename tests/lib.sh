@@ -76,7 +76,18 @@ om_cleanup() {
 	local p
 	for p in $OM_PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $OM_PIDS; do wait "$p" 2>/dev/null || true; done
+	om_remove_segments "$OM_TMP"
 	rm -rf "$OM_TMP"
+}
+
+# Delete every segment under a directory with its liveness semaphores
+# (a segment's file alone is not all of it).
+om_remove_segments() {
+	local f
+	while IFS= read -r -d '' f; do
+		[ "$(head -c 8 "$f" 2>/dev/null)" = OIONMETR ] || continue
+		LD_PRELOAD= "$OM_EXPORTER" --remove --segment "$f" 2>/dev/null || true
+	done < <(find "$1" -type f -print0 2>/dev/null)
 }
 
 om_bg() { "$@" & OM_PIDS="$OM_PIDS $!"; }

@@ -159,8 +159,7 @@ int main(void)
 	CHECK_EQ(cur.processes, 0);
 	/* the second run reused the first run's slots: no more were needed */
 	CHECK(cur.slots_used <= PROCS + 1);
-	om_reader_close(&r);
-	unlink(segpath);
+	CHECK(om_reader_remove(&r) == 0);
 	rmdir(seg);
 	return check_done("test_exact");
 }

@@ -1,21 +1,42 @@
 /* The segment: racing creators agree on one file; slots are exclusive and
- * freed by death; a new holder settles the gauges a dead one left; readers
- * refuse wrong versions, garbage and truncation without crashing. */
+ * freed by death (the kernel undoes the semaphore); a new holder settles
+ * the gauges a dead one left; a process keeps its slot across exec; the
+ * writer refuses files it must not trust; readers refuse wrong versions,
+ * garbage and truncation without crashing, and never follow a header
+ * rewritten after they attached. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sem.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "liveness.h"
 #include "reader.h"
 #include "segment.h"
 
 static char dir[] = "/tmp/om-seg-XXXXXX";
 static char path[128];
+
+static int attach(struct om_seg *s, const char *p, uint32_t nslots, uint32_t *slot,
+		  const char **why)
+{
+	int fd;
+
+	memset(s, 0, sizeof *s);
+	if (om_seg_map(s, p, 0600, nslots, &fd, why) < 0)
+		return -1;
+	if (om_seg_claim(s, fd, slot, why) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
 
 static void racing_creators(void)
 {
@@ -27,9 +48,10 @@ static void racing_creators(void)
 	CHECK(pipe(go) == 0 && pipe(res) == 0);
 	for (i = 0; i < N; i++) {
 		if (fork() == 0) {
-			struct om_seg s = { .fd = -1 };
+			struct om_seg s;
 			const char *why = 0;
 			struct stat stt;
+			uint32_t slot;
 			char c;
 			uint64_t msg[2];
 
@@ -37,14 +59,14 @@ static void racing_creators(void)
 			close(go[1]);
 			if (read(go[0], &c, 1) < 0) /* all start at once */
 				_exit(3);
-			if (om_seg_open(&s, path, 0600, 32, &why) < 0 ||
-			    om_seg_claim(&s, &why) < 0) {
+			if (attach(&s, path, 32, &slot, &why) < 0) {
 				fprintf(stderr, "child: %s\n", why);
 				_exit(1);
 			}
-			fstat(s.fd, &stt);
-			msg[0] = s.slot;
+			stat(path, &stt);
+			msg[0] = slot;
 			msg[1] = stt.st_ino;
+			om_seg_slot(&s, slot)->head.claims = 1; /* counted as used */
 			if (write(res[1], msg, sizeof msg) != sizeof msg)
 				_exit(3);
 			pause(); /* hold the slot until killed */
@@ -72,11 +94,12 @@ static void racing_creators(void)
 		om_reader_init(&r, path);
 		CHECK(om_reader_snapshot(&r, &t) == 0);
 		CHECK_EQ(t.processes, N);
+		CHECK(t.live_known);
 		kill(0, SIGUSR1); /* the children die; we ignore it */
 		while (wait(&st) > 0)
 			;
 		CHECK(om_reader_snapshot(&r, &t) == 0);
-		CHECK_EQ(t.processes, 0); /* the kernel dropped their locks */
+		CHECK_EQ(t.processes, 0); /* the kernel undid their semaphores */
 		CHECK_EQ(t.slots_used, N);
 		om_reader_close(&r);
 	}
@@ -88,21 +111,27 @@ static void racing_creators(void)
  * not inherit them in the gauge, and the dead process's counts stay. */
 static void gauge_settles(void)
 {
-	struct om_seg s = { .fd = -1 };
+	struct om_seg s;
 	struct om_reader r;
 	struct om_totals t;
 	const char *why;
+	uint32_t slot;
 	int st, p[2];
 	pid_t pid;
 
 	CHECK(pipe(p) == 0);
 	pid = fork();
 	if (pid == 0) {
-		if (om_seg_open(&s, path, 0600, 32, &why) < 0 || om_seg_claim(&s, &why) < 0)
+		struct om_slot *me;
+
+		if (attach(&s, path, 32, &slot, &why) < 0)
 			_exit(1);
-		s.me->blocks[0].used = 1;
-		s.me->blocks[0].opened[OM_CLASS_ONION] = 5;
-		s.me->blocks[0].bytes[OM_CLASS_ONION][OM_EGRESS] = 1234;
+		me = om_seg_slot(&s, slot);
+		me->head.claims = me->head.settled = 1;
+		me->p.opened[OM_CLASS_ONION] = 5;
+		me->t[0].used = 1;
+		me->t[0].bytes[OM_CLASS_ONION][OM_EGRESS] = 1234;
+		me->head.tblocks_hwm = 1;
 		if (write(p[1], "x", 1) != 1)
 			_exit(3);
 		pause();
@@ -123,25 +152,103 @@ static void gauge_settles(void)
 	CHECK_EQ(t.open_now[OM_CLASS_ONION], 0); /* dead: not open */
 	CHECK_EQ(t.bytes[OM_CLASS_ONION][OM_EGRESS], 1234); /* but counted */
 	/* this process takes the lowest free slot: the dead one's */
-	CHECK(om_seg_open(&s, path, 0600, 32, &why) == 0);
-	CHECK(om_seg_claim(&s, &why) == 0);
-	CHECK_EQ(s.slot, 0);
+	CHECK(attach(&s, path, 32, &slot, &why) == 0);
+	CHECK_EQ(slot, 0);
+	/* claimed, not yet settled: live, but its gauges are not counted */
+	om_seg_slot(&s, slot)->head.claims = 2;
 	CHECK(om_reader_snapshot(&r, &t) == 0);
 	CHECK_EQ(t.processes, 1);
 	CHECK_EQ(t.open_now[OM_CLASS_ONION], 0);
 	CHECK_EQ(t.bytes[OM_CLASS_ONION][OM_EGRESS], 1234);
-	om_seg_detach(&s);
+	om_seg_release(&s, slot);
+	CHECK(om_reader_snapshot(&r, &t) == 0);
+	CHECK_EQ(t.processes, 0);
+	munmap(s.map, s.size);
 	om_reader_close(&r);
 	close(p[0]);
 	close(p[1]);
 }
 
-static void write_file(const char *p, const void *data, size_t n)
+/* After exec a process still holds its slot; it must find it again rather
+ * than take a second one. */
+static void exec_keeps_slot(const char *self)
 {
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	struct om_seg s;
+	const char *why;
+	uint32_t slot;
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		char arg[16];
+
+		if (attach(&s, path, 32, &slot, &why) < 0)
+			_exit(1);
+		snprintf(arg, sizeof arg, "%u", slot);
+		execl(self, self, "--after-exec", arg, (char *)0);
+		_exit(2);
+	}
+	waitpid(pid, &st, 0);
+	CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st), 0);
+}
+
+static int after_exec(const char *want)
+{
+	struct om_seg s;
+	const char *why;
+	uint32_t slot;
+
+	snprintf(path, sizeof path, "%s", getenv("OM_SEG_PATH"));
+	if (attach(&s, path, 32, &slot, &why) < 0)
+		return 1;
+	return slot == (uint32_t)atoi(want) ? 0 : 4;
+}
+
+static void write_file(const char *p, const void *data, size_t n, mode_t mode)
+{
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
 
 	CHECK(fd >= 0 && write(fd, data, n) == (ssize_t)n);
+	fchmod(fd, mode);
 	close(fd);
+}
+
+/* What the writer refuses before it maps anything. */
+static void writer_refuses(void)
+{
+	struct om_seg s;
+	const char *why = 0;
+	uint32_t slot;
+	char p[160], target[160];
+
+	snprintf(target, sizeof target, "%s/target", dir);
+	write_file(target, "precious", 8, 0600);
+	snprintf(p, sizeof p, "%s/link", dir);
+	CHECK(symlink(target, p) == 0);
+	CHECK(attach(&s, p, 8, &slot, &why) < 0 && strstr(why, "symbolic link"));
+	snprintf(p, sizeof p, "%s/dangling", dir);
+	CHECK(symlink("/nonexistent/x", p) == 0);
+	CHECK(attach(&s, p, 8, &slot, &why) < 0 && strstr(why, "symbolic link"));
+	snprintf(p, sizeof p, "%s/fifo", dir);
+	CHECK(mkfifo(p, 0600) == 0);
+	CHECK(attach(&s, p, 8, &slot, &why) < 0 && strstr(why, "regular file"));
+	snprintf(p, sizeof p, "%s/adir", dir);
+	CHECK(mkdir(p, 0700) == 0);
+	CHECK(attach(&s, p, 8, &slot, &why) < 0);
+	/* a valid segment made writable for the group: refused */
+	snprintf(p, sizeof p, "%s/groupw", dir);
+	CHECK(attach(&s, p, 8, &slot, &why) == 0);
+	om_seg_release(&s, slot);
+	munmap(s.map, s.size);
+	CHECK(chmod(p, 0660) == 0);
+	CHECK(attach(&s, p, 8, &slot, &why) < 0 && strstr(why, "writable by group"));
+	{
+		char buf[9] = { 0 };
+		int fd = open(target, O_RDONLY);
+
+		CHECK(read(fd, buf, 8) == 8 && !strcmp(buf, "precious"));
+		close(fd);
+	}
 }
 
 static void reader_refuses(void)
@@ -149,12 +256,16 @@ static void reader_refuses(void)
 	char bad[160];
 	struct om_reader r;
 	struct om_totals t;
-	struct om_seg s = { .fd = -1 };
+	struct om_seg s;
+	struct om_geom g;
 	const char *why = 0;
 	unsigned char *junk;
-	size_t size = om_layout_size(8);
+	uint32_t slot;
+	size_t size;
 	int fd;
 
+	om_geom_compute(8, &g);
+	size = g.size;
 	/* missing */
 	snprintf(bad, sizeof bad, "%s/missing", dir);
 	om_reader_init(&r, bad);
@@ -166,55 +277,68 @@ static void reader_refuses(void)
 	for (size_t i = 0; i < size; i++)
 		junk[i] = (unsigned char)rand();
 	snprintf(bad, sizeof bad, "%s/junk", dir);
-	write_file(bad, junk, size);
+	write_file(bad, junk, size, 0600);
 	om_reader_init(&r, bad);
 	CHECK(om_reader_snapshot(&r, &t) < 0);
 	CHECK(strstr(r.error, "bad magic") != 0);
-	CHECK(om_seg_open(&s, bad, 0600, 8, &why) < 0);
+	CHECK(attach(&s, bad, 8, &slot, &why) < 0);
 
 	/* a valid segment of another layout version: both sides refuse */
 	snprintf(bad, sizeof bad, "%s/v2", dir);
-	CHECK(om_seg_open(&s, bad, 0600, 8, &why) == 0);
-	om_seg_detach(&s);
+	CHECK(attach(&s, bad, 8, &slot, &why) == 0);
+	om_seg_release(&s, slot);
+	munmap(s.map, s.size);
 	fd = open(bad, O_RDWR);
 	{
-		struct om_header *h = mmap(0, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		uint32_t v = OM_LAYOUT_VERSION + 1;
 
-		h->version = OM_LAYOUT_VERSION + 1;
-		munmap(h, size);
+		CHECK(pwrite(fd, &v, sizeof v, 8) == sizeof v);
 	}
 	close(fd);
 	why = 0;
-	CHECK(om_seg_open(&s, bad, 0600, 8, &why) < 0);
+	CHECK(attach(&s, bad, 8, &slot, &why) < 0);
 	CHECK(why && strstr(why, "version") != 0);
 	om_reader_init(&r, bad);
 	CHECK(om_reader_snapshot(&r, &t) < 0);
 	CHECK(strstr(r.error, "version") != 0);
 
+	/* the header rewritten after the reader attached: the reader keeps
+	 * its own geometry, reads nothing outside it, and does not crash */
+	snprintf(bad, sizeof bad, "%s/flip", dir);
+	CHECK(attach(&s, bad, 8, &slot, &why) == 0);
+	om_reader_init(&r, bad);
+	CHECK(om_reader_snapshot(&r, &t) == 0);
+	{
+		struct om_header *h = (struct om_header *)s.map;
+
+		h->nslots = OM_SLOTS_MAX;
+		h->slots_hwm = ~0ull;
+		h->ring_off = ~0ull;
+		om_seg_slot(&s, slot)->head.claims = 1;
+		om_seg_slot(&s, slot)->head.tblocks_hwm = ~0u;
+		CHECK(om_reader_snapshot(&r, &t) == 0);
+		CHECK_EQ(t.slots, 8);
+		CHECK_EQ(t.processes, 1);
+	}
+	om_seg_release(&s, slot);
+	munmap(s.map, s.size);
+
 	/* truncated after the reader attached: SIGBUS is caught */
 	snprintf(bad, sizeof bad, "%s/trunc", dir);
-	CHECK(om_seg_open(&s, bad, 0600, 8, &why) == 0);
-	CHECK(om_seg_claim(&s, &why) == 0);
+	CHECK(attach(&s, bad, 8, &slot, &why) == 0);
 	om_reader_init(&r, bad);
 	CHECK(om_reader_snapshot(&r, &t) == 0);
 	CHECK(truncate(bad, OM_HEADER_SIZE + 100) == 0);
 	CHECK(om_reader_snapshot(&r, &t) < 0);
 	CHECK(strstr(r.error, "truncated") != 0 || strstr(r.error, "size") != 0);
-	om_seg_detach(&s);
-
-	/* replaced: the reader follows the new file */
-	unlink(bad);
-	CHECK(om_seg_open(&s, bad, 0600, 8, &why) == 0);
-	CHECK(om_reader_snapshot(&r, &t) == 0);
-	CHECK_EQ(t.slots, 8);
-	om_seg_detach(&s);
+	om_seg_release(&s, slot);
 	om_reader_close(&r);
 	free(junk);
 }
 
 static void names(void)
 {
-	char out[64];
+	char out[256];
 
 	CHECK(om_seg_path("/onionmeter", out, sizeof out) == 0);
 	CHECK(!strcmp(out, "/dev/shm/onionmeter"));
@@ -225,12 +349,35 @@ static void names(void)
 	CHECK(om_seg_path("/dir/", out, sizeof out) < 0);
 }
 
-int main(void)
+/* Every segment made here has a semaphore set; leave none behind. */
+static void remove_sets(void)
 {
+	const char *names_[] = { "segment", "groupw", "v2", "flip", "trunc" };
+	unsigned i;
+
+	for (i = 0; i < sizeof names_ / sizeof names_[0]; i++) {
+		char p[160];
+		struct om_header h;
+		int fd;
+
+		snprintf(p, sizeof p, "%s/%s", dir, names_[i]);
+		fd = open(p, O_RDONLY);
+		if (fd >= 0 && pread(fd, &h, sizeof h, 0) == sizeof h && h.magic == OM_MAGIC)
+			om_live_remove(h.sem_id);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--after-exec"))
+		return after_exec(argv[2]);
 	signal(SIGUSR1, SIG_IGN);
 	if (!mkdtemp(dir))
 		return 2;
 	snprintf(path, sizeof path, "%s/segment", dir);
+	setenv("OM_SEG_PATH", path, 1);
 	names();
 	{
 		pid_t p = fork();
@@ -245,9 +392,13 @@ int main(void)
 		waitpid(p, &st, 0);
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
+	remove_sets();
 	unlink(path);
 	gauge_settles();
+	exec_keeps_slot(argv[0]);
+	writer_refuses();
 	reader_refuses();
+	remove_sets();
 	{
 		char cmd[200];
 

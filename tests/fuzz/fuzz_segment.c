@@ -1,6 +1,7 @@
 /* Fuzz the exporter's segment reader: the input overwrites the start of a
- * valid two-slot segment image (header and first slot), and the reader must
- * either refuse it or sum it without reading outside the image. */
+ * valid two-slot segment image (header, pid table and the first slot), and
+ * the reader must either refuse it or sum it without reading outside the
+ * image, whatever the header and the slots say. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,27 +10,57 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	size_t len = (size_t)om_layout_size(2);
-	struct om_header *h = calloc(1, len);
+	struct om_geom g;
+	struct om_header h, copy;
 	struct om_totals t;
-	const char *why;
+	struct om_events *ev;
+	unsigned short live[2] = { 1, 0 };
+	char *img;
 
-	h->magic = OM_MAGIC;
-	h->version = OM_LAYOUT_VERSION;
-	h->header_size = OM_HEADER_SIZE;
-	h->size = len;
-	h->nslots = 2;
-	h->nblocks = OM_BLOCKS_PER_SLOT;
-	h->slot_size = sizeof(struct om_slot);
-	h->block_size = sizeof(struct om_block);
-	h->slots_off = OM_HEADER_SIZE;
-	h->ring_off = OM_HEADER_SIZE + 2 * sizeof(struct om_slot);
-	h->ring_entries = OM_RING_ENTRIES;
-	h->ring_entry_size = sizeof(struct om_ring_entry);
-	h->ready = 1;
-	memcpy(h, data, size < len ? size : len);
-	if (om_reader_sum(h, len, -1, &t, &why) == 0 && (t.slots != 2 || t.processes))
-		__builtin_trap();
-	free(h);
+	om_geom_compute(2, &g);
+	img = calloc(1, g.size);
+	memset(&h, 0, sizeof h);
+	h.magic = OM_MAGIC;
+	h.version = OM_LAYOUT_VERSION;
+	h.header_size = OM_HEADER_SIZE;
+	h.size = g.size;
+	h.nslots = 2;
+	h.slot_size = g.slot_size;
+	h.tblocks = OM_TBLOCKS;
+	h.tblock_size = sizeof(struct om_tblock);
+	h.pblock_size = sizeof(struct om_pblock);
+	h.nrecs = OM_NRECS;
+	h.pidtab_off = g.pidtab_off;
+	h.slots_off = g.slots_off;
+	h.recs_off = g.recs_off;
+	h.ring_off = g.ring_off;
+	h.ring_entries = OM_RING_ENTRIES;
+	h.ring_entry_size = sizeof(struct om_ring_entry);
+	h.ready = 1;
+	memcpy(img, &h, sizeof h);
+	/* the input lands on the header, and past it on the slots and ring */
+	if (size > 0) {
+		size_t n = size < OM_HEADER_SIZE ? size : OM_HEADER_SIZE;
+
+		memcpy(img, data, n);
+		if (size > n) {
+			size_t rest = size - n, m = rest < g.slot_size ? rest : g.slot_size;
+
+			memcpy(img + g.slots_off, data + n, m);
+			if (rest > m)
+				memcpy(img + g.ring_off, data + n + m,
+				       rest - m < g.size - g.ring_off ? rest - m : g.size - g.ring_off);
+		}
+	}
+	memcpy(&copy, img, sizeof copy);
+	if (!om_layout_check(&copy, g.size, &g)) {
+		om_reader_sum(img, &g, live, &t);
+		if (t.slots != 2 || t.processes > 1)
+			__builtin_trap();
+		ev = malloc(sizeof *ev);
+		om_events_from(img, &g, ev);
+		free(ev);
+	}
+	free(img);
 	return 0;
 }

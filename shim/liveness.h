@@ -1,0 +1,25 @@
+/* The liveness semaphore set: one semaphore per slot, raised to 1 with
+ * SEM_UNDO by the process holding the slot and dropped by the kernel when
+ * that process exits.  Shared by the shim (claims) and the exporter (reads
+ * every slot's state with one call). */
+#ifndef OM_LIVENESS_H
+#define OM_LIVENESS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Does set id belong to this segment?  It must carry the key the header
+ * names, have one semaphore per slot, and belong to the segment file's
+ * owner.  A reader in another IPC namespace sees another set (or none)
+ * under the same id: this is how it notices.  NULL if usable, else why. */
+const char *om_live_check(int id, uint32_t key, uint32_t nslots, uid_t owner);
+
+/* Every slot's semaphore value (nonzero: a live process holds it). */
+int om_live_all(int id, unsigned short *vals);
+
+/* Create a set of n semaphores, readable as mode says (never writable by
+ * group or others); fills key.  Returns the id or -1. */
+int om_live_create(uint32_t n, mode_t mode, uint32_t *key);
+void om_live_remove(int id);
+
+#endif

@@ -1,0 +1,179 @@
+#include "state.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "counters.h"
+#include "fdtable.h"
+#include "guard.h"
+#include "log.h"
+#include "real.h"
+
+struct om_proc om_proc;
+struct om_seg om_seg;
+uint32_t om_gen;
+__thread uint8_t om_vfork_child OM_TLS;
+static __thread uint8_t tls_attaching OM_TLS;
+static __thread uint32_t tls_token OM_TLS, tls_token_gen OM_TLS;
+/* Not wiped: a child of a process that was refused stays quiet. */
+static int refused;
+static int wipe_ok;
+
+uint32_t om_thread_token(void)
+{
+	if (__builtin_expect(tls_token == 0 || tls_token_gen != om_gen, 0)) {
+		tls_token = __atomic_add_fetch(&om_proc.next_token, 1, __ATOMIC_RELAXED);
+		tls_token_gen = om_gen;
+	}
+	return tls_token;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The fd table's hot bytes and om_proc describe this process only; a fork
+ * child must start from zero.  Without MADV_WIPEONFORK (Linux < 4.14) a
+ * pthread_atfork handler does the same for fork() (not for raw clones). */
+static void child_wipe(void)
+{
+	if (!wipe_ok) {
+		memset(&om_proc, 0, sizeof om_proc);
+		om_fd_wipe_hot();
+	}
+}
+
+static void setup_once(void)
+{
+	static int done;
+
+	if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+		return;
+	wipe_ok = madvise(&om_proc, sizeof om_proc, MADV_WIPEONFORK) == 0 &&
+		  om_fd_wipe_on_fork() == 0;
+	if (!wipe_ok)
+		pthread_atfork(0, 0, child_wipe);
+}
+
+/* Settle the slot we just claimed: the gauges the last holder left are
+ * not ours (closed = opened), its thread blocks are free; then say we are
+ * settled, so readers count our gauges from here on. */
+static void settle(struct om_slot *me)
+{
+	uint32_t c, t;
+	uint64_t claims = __atomic_add_fetch(&me->head.claims, 1, __ATOMIC_ACQ_REL);
+
+	for (t = 0; t < OM_TBLOCKS; t++)
+		__atomic_store_n(&me->t[t].owner, 0, __ATOMIC_RELAXED);
+	for (c = 0; c < OM_NCLASS; c++)
+		__atomic_store_n(&me->p.closed[c],
+				 __atomic_load_n(&me->p.opened[c], __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+	__atomic_store_n(&me->head.pid, (uint64_t)getpid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&me->head.start_ns, now_ns(CLOCK_REALTIME), __ATOMIC_RELAXED);
+	{
+		char comm[17] = { 0 };
+
+		prctl(PR_GET_NAME, comm);
+		memcpy(me->head.comm, comm, sizeof me->head.comm);
+	}
+	me->head.policy = (uint8_t)om_cfg.policy;
+	me->head.enforce = (uint8_t)om_cfg.enforce;
+	__atomic_store_n(&me->head.settled, claims, __ATOMIC_RELEASE);
+}
+
+static int map_segment(int *fd, const char **why)
+{
+	char path[PATH_MAX];
+
+	if (om_seg_path(om_cfg.segment, path, sizeof path) < 0) {
+		*why = "ONIONMETER_SEGMENT must be /NAME or an absolute file path";
+		return -1;
+	}
+	return om_seg_map(&om_seg, path, om_cfg.seg_mode, om_cfg.nslots, fd, why);
+}
+
+static void attach_slow(void)
+{
+	const char *why = 0;
+	int fd = -1, child = om_seg.map != 0;
+
+	if (refused || om_seg.detached)
+		goto off_quiet;
+	if (child)
+		om_gen++; /* a fork child: the mapping is inherited, the slot not */
+	else if (map_segment(&fd, &why) < 0)
+		goto off;
+	om_real_prime();
+	om_guard_install(om_seg.map, om_seg.size);
+	if (om_seg_claim(&om_seg, fd, &om_proc.slot, &why) < 0)
+		goto off;
+	if (fd >= 0)
+		OM_REAL(close)(fd);
+	om_proc.me = om_seg_slot(&om_seg, om_proc.slot);
+	settle(om_proc.me);
+	om_blk_forget(); /* a fork child's thread held its parent's block */
+	__atomic_store_n(&om_proc.state, OM_ST_READY, __ATOMIC_RELEASE);
+	return;
+off:
+	if (fd >= 0)
+		OM_REAL(close)(fd);
+	refused = 1;
+	{
+		char pid[24];
+
+		om_say("disabled for this process (pid ", om_udec(pid, (unsigned long long)getpid()),
+		       "): ", why, "; segment ", om_cfg.segment, (char *)0);
+	}
+off_quiet:
+	__atomic_store_n(&om_proc.state, OM_ST_OFF, __ATOMIC_RELEASE);
+}
+
+void om_attach(void)
+{
+	int expect = OM_ST_UNINIT, err = errno;
+
+	if (tls_attaching)
+		return; /* our own signal handler, mid-attach: this call goes uncounted */
+	if (!__atomic_compare_exchange_n(&om_proc.state, &expect, OM_ST_INITING, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		/* another thread is attaching: wait for it, so nothing is lost */
+		while (__atomic_load_n(&om_proc.state, __ATOMIC_ACQUIRE) == OM_ST_INITING)
+			sched_yield();
+		return;
+	}
+	tls_attaching = 1;
+	om_cfg_load();
+	setup_once();
+	attach_slow();
+	tls_attaching = 0;
+	errno = err;
+}
+
+/* Only the environment: no syscall, no dlsym.  Everything else waits for
+ * the first event worth counting. */
+__attribute__((constructor)) static void om_constructor(void)
+{
+	int err = errno;
+
+	om_cfg_load();
+	errno = err;
+}
+
+/* vfork.S, on failure: rc is -errno. */
+__attribute__((used)) long om_vfork_failed(long rc)
+{
+	errno = (int)-rc;
+	return -1;
+}

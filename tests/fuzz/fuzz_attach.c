@@ -1,0 +1,83 @@
+/* Fuzz the shim's own attach and write path with hostile segment files:
+ * the input is written over the start of a valid segment file (header,
+ * pid table, first slot), and the writer must refuse it, or map it, claim
+ * a slot and write every byte of that slot without touching anything
+ * outside its mapping.  The header's semaphore key and id are put back
+ * after the input (no input could guess them), so hostile geometry gets as
+ * far as the claim; a foreign set is refused as the unit tests show. */
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "liveness.h"
+#include "segment.h"
+
+static char path[64];
+static char *pristine;
+static size_t pristine_len;
+static int sem_id = -1;
+
+static void cleanup(void)
+{
+	om_live_remove(sem_id);
+	unlink(path);
+}
+
+static void make_pristine(void)
+{
+	struct om_seg s;
+	const char *why;
+	int fd;
+
+	snprintf(path, sizeof path, "/tmp/om-fuzz-attach.%d", (int)getpid());
+	unlink(path);
+	memset(&s, 0, sizeof s);
+	if (om_seg_map(&s, path, 0600, 4, &fd, &why) < 0) {
+		fprintf(stderr, "fuzz_attach: %s\n", why);
+		abort();
+	}
+	close(fd);
+	sem_id = s.sem_id;
+	pristine_len = s.size;
+	pristine = malloc(pristine_len);
+	memcpy(pristine, s.map, pristine_len);
+	munmap(s.map, s.size);
+	atexit(cleanup);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct om_seg s;
+	const char *why;
+	uint32_t slot;
+	int fd;
+
+	if (!pristine)
+		make_pristine();
+	fd = open(path, O_RDWR | O_TRUNC);
+	if (fd < 0)
+		abort();
+	/* the file: the pristine image with the input over its start; its
+	 * length is the image's, or the input's when that is longer */
+	if (write(fd, pristine, pristine_len) != (ssize_t)pristine_len ||
+	    pwrite(fd, data, size, 0) != (ssize_t)size ||
+	    pwrite(fd, pristine + offsetof(struct om_header, sem_key), 8,
+		   offsetof(struct om_header, sem_key)) != 8)
+		abort();
+	close(fd);
+	memset(&s, 0, sizeof s);
+	if (om_seg_map(&s, path, 0600, 4, &fd, &why) == 0) {
+		if (om_seg_claim(&s, fd, &slot, &why) == 0) {
+			memset(om_seg_slot(&s, slot), 0xA5, s.g.slot_size);
+			om_seg_release(&s, slot);
+		}
+		close(fd);
+		munmap(s.map, s.size);
+	}
+	return 0;
+}

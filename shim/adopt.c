@@ -126,7 +126,7 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
 		e->cls = (uint8_t)(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d));
 		e->flags = OM_FDF_DECIDED;
 		e->dial = OM_DIAL_NONE;
-		om_fd_set_hot(e, OM_HOT_CLASS(e->cls));
+		om_fd_set_hot(e, om_settled_hot(e));
 	}
 }
 
@@ -144,6 +144,30 @@ struct om_fd *om_adopt(int fd, int dir, ssize_t r)
 		om_track_unlock(e);
 	errno = err;
 	return e;
+}
+
+/* Before a receive on an fd whose hot byte was h: the byte to go by.  An
+ * fd we have not met may be an unconnected UDP socket, whose datagrams
+ * need their source address: that must be known before the call.  Streams
+ * are adopted after it (whether the program moved bytes on one before
+ * tells a fresh dial from an old connection). */
+uint8_t om_hot_ingress(int fd, uint8_t h)
+{
+	struct om_fd *e;
+	int type = 0;
+	socklen_t tl = sizeof type;
+
+	if (h != OM_HOT_NONE || om_passive())
+		return h;
+	e = om_fd_peek(fd);
+	if (e && e->sotype == SOCK_STREAM)
+		return h;
+	if (!(e && e->sotype == SOCK_DGRAM) &&
+	    OM_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_STREAM)
+		return h;
+	/* a datagram socket, or not a socket at all: settle it now */
+	e = om_adopt(fd, OM_INGRESS, 0);
+	return e ? om_fd_hot(e) : OM_HOT_IGNORE;
 }
 
 void om_io_unseen(int fd, int dir, const struct iovec *iov, int cnt, ssize_t r)

@@ -59,7 +59,21 @@ enum om_dest om_classify(const struct sockaddr *sa, socklen_t len)
 	uint16_t port;
 	int i;
 
-	if (!sa || om_sockaddr(sa, len, &fam, addr, &port) < 0)
+	if (!sa)
+		return OM_DEST_NONE;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in) &&
+	    !om_cfg.nnets) {
+		/* the common case, straight through: a proxy, loopback, or not */
+		const struct sockaddr_in *s4 = (const void *)sa;
+		uint16_t p4 = ntohs(s4->sin_port);
+
+		for (i = 0; i < om_cfg.nproxies; i++)
+			if (om_cfg.proxies[i].family == 4 && om_cfg.proxies[i].port == p4 &&
+			    !memcmp(om_cfg.proxies[i].addr, &s4->sin_addr, 4))
+				return OM_DEST_PROXY;
+		return ((const uint8_t *)&s4->sin_addr)[0] == 127 ? OM_DEST_LOCAL : OM_DEST_DIRECT;
+	}
+	if (om_sockaddr(sa, len, &fam, addr, &port) < 0)
 		return OM_DEST_NONE;
 	for (i = 0; i < om_cfg.nproxies; i++) {
 		const struct om_endpoint *p = &om_cfg.proxies[i];

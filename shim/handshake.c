@@ -3,20 +3,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define CHUNK 64u
-#define NCHUNKS 1024u /* up to 65536 dials in progress at once */
+#define CHUNK OM_HS_CHUNK
+#define NCHUNKS OM_HS_NCHUNKS
 
-static struct om_hs *chunks[NCHUNKS];
+struct om_hs *om_hs_chunks[NCHUNKS];
 static uint32_t nchunks;
 /* (ABA tag << 32) | (record + 1); 0 empty */
 static uint64_t free_head;
-
-struct om_hs *om_hs_at(uint32_t h)
-{
-	uint32_t i = h - 1;
-
-	return &__atomic_load_n(&chunks[i / CHUNK], __ATOMIC_ACQUIRE)[i % CHUNK];
-}
 
 static void push(uint32_t h)
 {
@@ -57,7 +50,7 @@ static uint32_t grow(void)
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (chunk == MAP_FAILED)
 		return 0; /* that index stays empty: never handed out */
-	__atomic_store_n(&chunks[c], chunk, __ATOMIC_RELEASE);
+	__atomic_store_n(&om_hs_chunks[c], chunk, __ATOMIC_RELEASE);
 	for (i = 1; i < CHUNK; i++)
 		push(c * CHUNK + i + 1);
 	return c * CHUNK + 1;

@@ -30,6 +30,16 @@ struct om_hs {
 /* A fresh, zeroed record: its handle (>= 1), or 0 if none is left. */
 uint32_t om_hs_alloc(void);
 void om_hs_free(uint32_t h);
-struct om_hs *om_hs_at(uint32_t h);
+
+#define OM_HS_CHUNK 64u
+#define OM_HS_NCHUNKS 1024u /* up to 65536 dials in progress at once */
+extern __attribute__((visibility("hidden"))) struct om_hs *om_hs_chunks[OM_HS_NCHUNKS];
+
+static inline struct om_hs *om_hs_at(uint32_t h)
+{
+	uint32_t i = h - 1;
+
+	return &__atomic_load_n(&om_hs_chunks[i / OM_HS_CHUNK], __ATOMIC_ACQUIRE)[i % OM_HS_CHUNK];
+}
 
 #endif

@@ -311,7 +311,7 @@ void om_connect_done(int fd, const struct sockaddr *sa, socklen_t len, int rc,
 			e->cls = OM_CLASS_LOCAL;
 		e->flags = OM_FDF_DECIDED;
 		if (rc == 0)
-			om_fd_set_hot(e, OM_HOT_CLASS(e->cls));
+			om_fd_set_hot(e, om_settled_hot(e));
 	}
 out:
 	if (locked)

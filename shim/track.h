@@ -20,6 +20,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "config.h"
 #include "counters.h"
 #include "fdtable.h"
 
@@ -45,8 +46,20 @@ void om_forget_fd(int fd); /* close() and friends, before the real call */
 void om_fd_fresh(int fd);  /* a wrapped call returned a new descriptor */
 void om_fd_socket(int fd, int domain, int type); /* ... from socket() */
 struct om_fd *om_adopt(int fd, int dir, ssize_t r);
+uint8_t om_hot_ingress(int fd, uint8_t h);
 void om_accepted(int fd, const struct sockaddr *peer, socklen_t len);
 void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);
+
+/* The hot byte of a socket whose class is settled.  A connected UDP
+ * socket under a policy other than audit stays on the general path: a
+ * datagram there may still name another destination, which is judged
+ * (a connected TCP socket ignores names, so its fast path never looks). */
+static inline uint8_t om_settled_hot(const struct om_fd *e)
+{
+	if (!(e->flags & OM_FDF_TCP) && om_cfg.policy != OM_POLICY_AUDIT)
+		return OM_HOT_SLOW;
+	return OM_HOT_CLASS(e->cls);
+}
 
 /* Internal to track.c and adopt.c. */
 void om_track_established(struct om_fd *e, unsigned cls);

@@ -129,9 +129,9 @@ void om_acct_dup(int oldfd, int newfd)
 	o = om_fd_peek(oldfd);
 	if (o && (h = om_fd_hot(o)) != OM_HOT_NONE && (n = om_fd_get(newfd))) {
 		n->cls = o->cls;
-		n->flags = OM_FDF_DECIDED;
-		n->dial = OM_DIAL_DONE;
-		om_fd_set_hot(n, h & OM_HOT_QUIET ? h : OM_HOT_CLASS(o->cls));
+		n->flags = OM_FDF_DECIDED | (o->flags & OM_FDF_TCP);
+		n->dial = n->flags & OM_FDF_TCP ? OM_DIAL_DONE : OM_DIAL_NONE;
+		om_fd_set_hot(n, h & OM_HOT_QUIET ? h : om_settled_hot(n));
 	}
 	errno = err;
 }

@@ -41,12 +41,7 @@ int om_refuse_msg(int fd, const struct msghdr *m)
  * socket (whose datagrams need their source address)? */
 static int dgram_unconnected(int fd)
 {
-	struct om_fd *e;
-	uint8_t h = om_hot(fd);
-
-	if (h == OM_HOT_NONE)
-		return (e = om_adopt(fd, OM_INGRESS, 0)) && om_fd_hot(e) == OM_HOT_DGRAM;
-	return h == OM_HOT_DGRAM;
+	return om_hot_ingress(fd, om_hot(fd)) == OM_HOT_DGRAM;
 }
 
 /* Does a call on fd need the datagram's address?  Not once it is
@@ -113,8 +108,8 @@ static void fastopen_done(int fd, const struct sockaddr *sa, socklen_t len, ssiz
 	om_connect_done(fd, sa, len, r >= 0 ? 0 : -1, err, t0);
 }
 
-OM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-			 const struct sockaddr *sa, socklen_t len)
+static OM_COLD ssize_t sendto_other(int fd, const void *buf, size_t n, int flags,
+				    const struct sockaddr *sa, socklen_t len)
 {
 	uint64_t t0 = 0;
 	ssize_t r;
@@ -135,6 +130,11 @@ OM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	errno = err;
 	return r;
 }
+
+/* no address: a classified socket's bytes; with one, judged */
+OM_DATA_CALL(sendto, OM_EGRESS, !sa, (fd, buf, n, flags, sa, len),
+	     int fd, const void *buf, size_t n, int flags, const struct sockaddr *sa,
+	     socklen_t len)
 
 /* For an unconnected UDP socket we need each datagram's source even when
  * the caller does not ask for it: we pass our own buffer, which the kernel
@@ -174,11 +174,15 @@ ssize_t om_recvfrom(ssize_t (*chk)(int, void *, size_t, size_t, int, struct sock
 	return r;
 }
 
-OM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
-			   struct sockaddr *sa, socklen_t *len)
+static OM_COLD ssize_t recvfrom_other(int fd, void *buf, size_t n, int flags,
+				      struct sockaddr *sa, socklen_t *len)
 {
 	return om_recvfrom(0, fd, buf, n, 0, flags, sa, len);
 }
+
+/* a classified socket needs no address: the caller's is the caller's */
+OM_DATA_CALL(recvfrom, OM_INGRESS, !(flags & MSG_PEEK), (fd, buf, n, flags, sa, len),
+	     int fd, void *buf, size_t n, int flags, struct sockaddr *sa, socklen_t *len)
 
 #ifdef __GLIBC__
 OM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
@@ -188,15 +192,18 @@ OM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 }
 #endif
 
-/* On a classified socket: the call and one count (the result is the
- * bytes moved, whatever the buffers). */
-static inline int counted_fd(int fd, uint8_t *h)
+/* Every named destination of a batch, judged after the call (where
+ * reading the msghdr is safe). */
+static OM_COLD void judge_names(int fd, const struct msghdr *m, unsigned n, size_t stride)
 {
-	return __builtin_expect((unsigned)fd < OM_FD_MAX, 1) &&
-	       ((*h = om_hot_tab[fd]) & OM_HOT_COUNT);
+	unsigned i;
+
+	for (i = 0; i < n; i++, m = (const void *)((const char *)m + stride))
+		if (m->msg_name && m->msg_namelen)
+			om_leak_dest(fd, m->msg_name, m->msg_namelen, 1);
 }
 
-static ssize_t sendmsg_other(int fd, const struct msghdr *m, int flags)
+static OM_COLD ssize_t sendmsg_other(int fd, const struct msghdr *m, int flags)
 {
 	struct msghdr mc;
 	uint64_t t0 = 0;
@@ -215,30 +222,21 @@ static ssize_t sendmsg_other(int fd, const struct msghdr *m, int flags)
 	err = errno;
 	if (fastopen)
 		fastopen_done(fd, m->msg_name, m->msg_namelen, r, err, t0);
-	else if (r >= 0 && m->msg_name && m->msg_namelen && !om_cfg.enforce)
-		om_leak_dest(fd, m->msg_name, m->msg_namelen, 1);
+	else if (r >= 0 && !om_cfg.enforce)
+		judge_names(fd, m, 1, 0);
 	om_acct_msg(fd, OM_EGRESS, m, r);
 	errno = err;
 	return r;
 }
 
-OM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
-{
-	uint8_t h;
+/* A classified socket's fast path needs no look at names: TCP ignores
+ * them, and a connected UDP socket that could send elsewhere is on the
+ * general path under any policy that judges destinations (track.h).
+ * Enforcing, every destination is judged before the call. */
+OM_DATA_CALL(sendmsg, OM_EGRESS, !(flags & MSG_FASTOPEN) && !om_cfg.enforce, (fd, m, flags),
+	     int fd, const struct msghdr *m, int flags)
 
-	if (counted_fd(fd, &h) && !om_cfg.enforce) {
-		ssize_t r = OM_REAL(sendmsg)(fd, m, flags);
-
-		if (r > 0)
-			om_count_bytes(OM_HOT_CLS(h), OM_EGRESS, (uint64_t)r);
-		return r;
-	}
-	if ((unsigned)fd < OM_FD_MAX && (h & OM_HOT_IGNORE))
-		return OM_REAL(sendmsg)(fd, m, flags);
-	return sendmsg_other(fd, m, flags);
-}
-
-static ssize_t recvmsg_other(int fd, struct msghdr *m, int flags)
+static OM_COLD ssize_t recvmsg_other(int fd, struct msghdr *m, int flags)
 {
 	struct sockaddr_storage own;
 	struct msghdr mc;
@@ -276,21 +274,8 @@ static ssize_t recvmsg_other(int fd, struct msghdr *m, int flags)
 	return r;
 }
 
-OM_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
-{
-	uint8_t h;
-
-	if (counted_fd(fd, &h) && !(flags & MSG_PEEK)) {
-		ssize_t r = OM_REAL(recvmsg)(fd, m, flags);
-
-		if (r > 0)
-			om_count_bytes(OM_HOT_CLS(h), OM_INGRESS, (uint64_t)r);
-		return r;
-	}
-	if ((unsigned)fd < OM_FD_MAX && (h & OM_HOT_IGNORE))
-		return OM_REAL(recvmsg)(fd, m, flags);
-	return recvmsg_other(fd, m, flags);
-}
+OM_DATA_CALL(recvmsg, OM_INGRESS, !(flags & MSG_PEEK), (fd, m, flags),
+	     int fd, struct msghdr *m, int flags)
 
 static uint64_t sum_lens(const struct mmsghdr *v, int r)
 {
@@ -302,51 +287,61 @@ static uint64_t sum_lens(const struct mmsghdr *v, int r)
 	return n;
 }
 
-OM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, om_mmsg_flags flags)
+static OM_COLD int sendmmsg_other(int fd, struct mmsghdr *v, unsigned n, om_mmsg_flags flags)
 {
 	unsigned i;
-	uint8_t h;
 	int r, err;
 
-	if (counted_fd(fd, &h) && !om_cfg.enforce) {
-		r = OM_REAL(sendmmsg)(fd, v, n, flags);
-		if (r > 0)
-			om_count_bytes(OM_HOT_CLS(h), OM_EGRESS, sum_lens(v, r));
-		return r;
-	}
 	for (i = 0; om_enforcing() && i < n; i++)
 		if (om_refuse_msg(fd, &v[i].msg_hdr))
 			return om_eacces(); /* all or nothing: nothing is sent */
 	r = OM_REAL(sendmmsg)(fd, v, n, flags);
 	err = errno;
-	for (i = 0; r > 0 && i < (unsigned)r && !om_cfg.enforce; i++)
-		if (v[i].msg_hdr.msg_name && v[i].msg_hdr.msg_namelen)
-			om_leak_dest(fd, v[i].msg_hdr.msg_name, v[i].msg_hdr.msg_namelen, 1);
+	if (r > 0 && !om_cfg.enforce)
+		judge_names(fd, &v[0].msg_hdr, (unsigned)r, sizeof *v);
 	om_acct_mmsg(fd, OM_EGRESS, v, r);
 	errno = err;
 	return r;
+}
+
+static OM_FASTPATH int sendmmsg_fast(unsigned long h, int fd, struct mmsghdr *v, unsigned n,
+				     om_mmsg_flags flags)
+{
+	unsigned long row = om_row(h);
+	int r = OM_REAL(sendmmsg)(fd, v, n, flags);
+
+	if (r > 0)
+		counted_n(sum_lens(v, r), row, OM_EGRESS);
+	return r;
+}
+
+OM_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned n, om_mmsg_flags flags)
+{
+	if (__builtin_expect((unsigned)fd < OM_FD_MAX, 1)) {
+		unsigned long h = om_hot_tab[(unsigned)fd];
+		signed char s = (signed char)(h & OM_SORT);
+
+		if (OM_PASS(s))
+			return OM_REAL(sendmmsg)(fd, v, n, flags);
+		if (OM_FAST(s) && !om_cfg.enforce)
+			return sendmmsg_fast(h, fd, v, n, flags);
+	}
+	return sendmmsg_other(fd, v, n, flags);
 }
 
 /* Source addresses lent to an unconnected UDP recvmmsg() that asked for
  * none; past this many messages the rest count under the last source. */
 #define OM_MMSG_NAMES 64
 
-OM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, om_mmsg_flags flags,
-		       struct timespec *t)
+static OM_COLD int recvmmsg_other(int fd, struct mmsghdr *v, unsigned n,
+				  om_mmsg_flags flags, struct timespec *t)
 {
 	struct sockaddr_in6 own[OM_MMSG_NAMES];
 	socklen_t saved[OM_MMSG_NAMES];
 	struct mmsghdr first;
 	unsigned i, lent = 0;
-	uint8_t h;
 	int r, err;
 
-	if (counted_fd(fd, &h) && !(flags & MSG_PEEK)) {
-		r = OM_REAL(recvmmsg)(fd, v, n, flags, t);
-		if (r > 0)
-			om_count_bytes(OM_HOT_CLS(h), OM_INGRESS, sum_lens(v, r));
-		return r;
-	}
 	if (n && !(flags & MSG_PEEK) && wants_addr(fd) &&
 	    om_peek(&first, v, sizeof first) == 0 && dgram_unconnected(fd)) {
 		struct mmsghdr probe;
@@ -383,4 +378,30 @@ OM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, om_mmsg_flags flag
 	}
 	errno = err;
 	return r;
+}
+
+static OM_FASTPATH int recvmmsg_fast(unsigned long h, int fd, struct mmsghdr *v, unsigned n,
+				     om_mmsg_flags flags, struct timespec *t)
+{
+	unsigned long row = om_row(h);
+	int r = OM_REAL(recvmmsg)(fd, v, n, flags, t);
+
+	if (r > 0)
+		counted_n(sum_lens(v, r), row, OM_INGRESS);
+	return r;
+}
+
+OM_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned n, om_mmsg_flags flags,
+		       struct timespec *t)
+{
+	if (__builtin_expect((unsigned)fd < OM_FD_MAX, 1)) {
+		unsigned long h = om_hot_tab[(unsigned)fd];
+		signed char s = (signed char)(h & OM_SORT);
+
+		if (OM_PASS(s))
+			return OM_REAL(recvmmsg)(fd, v, n, flags, t);
+		if (OM_FAST(s) && !(flags & MSG_PEEK))
+			return recvmmsg_fast(h, fd, v, n, flags, t);
+	}
+	return recvmmsg_other(fd, v, n, flags, t);
 }

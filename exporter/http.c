@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <time.h>
 
 struct om_http_conn {
 	uv_tcp_t tcp;
@@ -11,6 +14,7 @@ struct om_http_conn {
 	struct om_http_conn *prev, *next; /* srv's activity list */
 	size_t len;
 	int closing, writing, keep_alive;
+	uint64_t stall_ms; /* when its current answer started */
 	char req[OM_HTTP_MAX_REQUEST];
 };
 
@@ -94,6 +98,18 @@ static void on_timeout(uv_timer_t *t)
 
 static void process(struct om_http_conn *c);
 
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+static void resume(struct om_http_conn *c);
+
+static uint64_t om_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void on_written(uv_write_t *w, int status)
 {
 	struct wreq *wr = (struct wreq *)w;
@@ -102,12 +118,51 @@ static void on_written(uv_write_t *w, int status)
 	free(wr->head);
 	om_buf_free(&wr->body);
 	free(wr);
-	c->writing = 0;
+	if (c->closing)
+		return; /* cancelled by a close: c goes in on_closed */
 	if (status < 0 || !c->keep_alive) {
 		conn_close(c);
 		return;
 	}
+	resume(c);
+}
+
+/* Answers the client has not read yet, still in the kernel. */
+static int unread(struct om_http_conn *c)
+{
+	uv_os_fd_t fd;
+	int n = 0;
+
+	return uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 && ioctl(fd, SIOCOUTQ, &n) == 0 ? n : 0;
+}
+
+static void on_drain_check(uv_timer_t *t)
+{
+	struct om_http_conn *c = t->data;
+
+	if (om_mono_ms() - c->stall_ms >= OM_HTTP_TIMEOUT_MS)
+		conn_close(c); /* one timeout to read its answers: gone */
+	else
+		resume(c);
+}
+
+/* An answer is out.  A client that does not read it keeps the state of
+ * one being answered (nothing more read from it, the write deadline
+ * running) until the kernel's queue to it drains. */
+static void resume(struct om_http_conn *c)
+{
+	if (unread(c) > OM_HTTP_MAX_UNREAD) {
+		if (!c->writing)
+			c->stall_ms = om_mono_ms();
+		c->writing = 1;
+		uv_timer_start(&c->timer, on_drain_check, 50, 0);
+		return;
+	}
+	c->writing = 0;
+	touch(c); /* it read our answer: an active client */
 	uv_timer_start(&c->timer, on_timeout, OM_HTTP_TIMEOUT_MS, 0);
+	if (c->len < sizeof c->req)
+		uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 	process(c); /* a pipelined request may already be buffered */
 }
 
@@ -142,7 +197,12 @@ static void respond(struct om_http_conn *c, int head_only, struct om_http_resp *
 	bufs[0] = uv_buf_init(wr->head, (unsigned)n);
 	bufs[1] = uv_buf_init(wr->body.p ? wr->body.p : "", head_only ? 0 : (unsigned)wr->body.len);
 	c->writing = 1;
-	uv_timer_stop(&c->timer);
+	c->stall_ms = om_mono_ms();
+	/* Nothing more is read from a client until it has read this answer,
+	 * and it has one timeout to do so: a client that sends and never
+	 * reads costs one answer and then its connection. */
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	uv_timer_start(&c->timer, on_timeout, OM_HTTP_TIMEOUT_MS, 0);
 	if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, 2, on_written) < 0) {
 		c->writing = 0;
 		free(wr->head);
@@ -210,17 +270,38 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	process(c);
 }
 
-/* At the cap, make room by closing the connection idle longest, unless it
- * is busy answering (then the newcomer is the one turned away). */
+/* Has the client sent bytes we have not read yet (a request on its way)? */
+static int pending(struct om_http_conn *c)
+{
+	uv_os_fd_t fd;
+	int n = 0;
+
+	return uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 && ioctl(fd, FIONREAD, &n) == 0 &&
+	       n > 0;
+}
+
+/* At the cap a newcomer is always let in, and the connection inactive
+ * longest goes: first one that is neither being answered nor has a
+ * request waiting in the kernel (so a flood of silent connections evicts
+ * its own, not a scraper whose request has just arrived), then one not
+ * being answered, then any.  No set of clients can keep a fresh scrape
+ * out, and none can hold a slot past one timeout. */
 static int make_room(struct om_http_server *s)
 {
-	struct om_http_conn *old = s->idle_head;
+	struct om_http_conn *c;
 
 	if (s->nconns < OM_HTTP_MAX_CONNS)
 		return 1;
-	if (!old || old->writing)
+	for (c = s->idle_head; c && (c->writing || pending(c)); c = c->next)
+		;
+	if (!c)
+		for (c = s->idle_head; c && c->writing; c = c->next)
+			;
+	if (!c)
+		c = s->idle_head;
+	if (!c)
 		return 0;
-	conn_close(old);
+	conn_close(c);
 	return 1;
 }
 

@@ -1,11 +1,14 @@
 /* The exporter's HTTP/1.1 server on libuv.
  *
  * Defences, because the exporter runs next to a Tor service: a cap on
- * concurrent connections, a cap on the request head size, and a deadline
- * to receive each request (slow or idle clients are dropped).  At the cap a
- * new connection evicts the one idle longest, so idle or slow clients can
- * never lock a scraper out.  A response is built in full before it is
- * written, so no client can hold a scrape hostage. */
+ * concurrent connections, a cap on the request head size, a deadline to
+ * receive each request and another to have its answer read (slow, idle
+ * or non-reading clients are dropped), and nothing read from a client
+ * while its answer is pending (pipelining gets no more work done than a
+ * client reads).  At the cap a new connection evicts the one inactive
+ * longest, so no set of clients can lock a scraper out.  A response is
+ * built in full before it is written, so no client holds a scrape
+ * hostage. */
 #ifndef OM_HTTP_H
 #define OM_HTTP_H
 
@@ -17,6 +20,7 @@
 #define OM_HTTP_MAX_CONNS 64
 #define OM_HTTP_MAX_REQUEST 8192
 #define OM_HTTP_TIMEOUT_MS 10000
+#define OM_HTTP_MAX_UNREAD 65536 /* unread answer bytes before a client counts as stalled */
 
 struct om_http_resp {
 	int status;

@@ -71,6 +71,7 @@ static int attach(struct om_reader *r)
 	om_reader_close(r);
 	r->map = map;
 	r->g = g;
+	r->hwm_seen = 0;
 	r->sem_id = h.sem_id;
 	r->sem_key = h.sem_key;
 	r->owner = st.st_uid;
@@ -126,15 +127,18 @@ static void sum_pblock(const struct om_pblock *p, struct om_totals *t, int64_t g
 }
 
 void om_reader_sum(const char *map, const struct om_geom *g,
-		   const unsigned short *live, struct om_totals *t)
+		   const unsigned short *live, struct om_totals *t, uint64_t *hwm_seen)
 {
 	const struct om_header *h = (const void *)map;
 	uint64_t n = ld(&h->slots_hwm);
 	uint32_t i, k, c;
 
 	memset(t, 0, sizeof *t);
-	if (n > g->nslots) /* untrusted: only ever narrows the scan */
+	if (n < *hwm_seen) /* untrusted: a mark that shrank would hide counts */
+		n = *hwm_seen;
+	if (n > g->nslots)
 		n = g->nslots;
+	*hwm_seen = n;
 	t->slots = g->nslots;
 	t->live_known = live != 0;
 	for (i = 0; i < OM_NUNCOUNTED; i++)
@@ -213,7 +217,7 @@ static int snapshot(struct om_reader *r, void *arg)
 	r->live_error = om_live_check(r->sem_id, r->sem_key, r->g.nslots, r->owner);
 	if (!r->live_error && om_live_all(r->sem_id, live) < 0)
 		r->live_error = "cannot read the liveness semaphores";
-	om_reader_sum(r->map, &r->g, r->live_error ? 0 : live, arg);
+	om_reader_sum(r->map, &r->g, r->live_error ? 0 : live, arg, &r->hwm_seen);
 	r->error[0] = '\0';
 	return 0;
 }

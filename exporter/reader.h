@@ -59,6 +59,7 @@ struct om_reader {
 	int sem_id;
 	uint32_t sem_key;
 	uid_t owner;
+	uint64_t hwm_seen; /* slots ever claimed grow only: a smaller mark is a lie */
 	dev_t dev;
 	ino_t ino;
 	char error[PATH_MAX + 160]; /* why it is not up, for humans */
@@ -82,7 +83,7 @@ int om_reader_events(struct om_reader *r, struct om_events *out);
  * geometry g was validated (om_layout_check) for at least g->size bytes;
  * live[i] is slot i's semaphore, or live is NULL (every slot dead). */
 void om_reader_sum(const char *map, const struct om_geom *g,
-		   const unsigned short *live, struct om_totals *t);
+		   const unsigned short *live, struct om_totals *t, uint64_t *hwm_seen);
 void om_events_from(const char *map, const struct om_geom *g, struct om_events *out);
 
 #endif

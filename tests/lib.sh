@@ -84,9 +84,14 @@ om_cleanup() {
 # (a segment's file alone is not all of it).
 om_remove_segments() {
 	local f
+	local i
 	while IFS= read -r -d '' f; do
-		[ "$(head -c 8 "$f" 2>/dev/null)" = OIONMETR ] || continue
-		LD_PRELOAD= "$OM_EXPORTER" --remove --segment "$f" 2>/dev/null || true
+		[ "$(head -c 8 "$f" 2>/dev/null | tr -d '\0')" = OIONMETR ] || continue
+		# a process a test left behind may still count into it: let it end
+		for i in $(seq 1 50); do
+			LD_PRELOAD= "$OM_EXPORTER" --remove --segment "$f" 2>/dev/null && break
+			sleep 0.1
+		done
 	done < <(find "$1" -type f -print0 2>/dev/null)
 }
 

@@ -54,7 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memcpy(&copy, img, sizeof copy);
 	if (!om_layout_check(&copy, g.size, &g)) {
-		om_reader_sum(img, &g, live, &t);
+		uint64_t hwm = 0;
+
+		om_reader_sum(img, &g, live, &t, &hwm);
 		if (t.slots != 2 || t.processes > 1)
 			__builtin_trap();
 		ev = malloc(sizeof *ev);

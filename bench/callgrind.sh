@@ -30,6 +30,10 @@ echo
 echo "| workload | calls per iteration | instructions per call, no shim | added by the shim per call |"
 echo "|---|---:|---:|---:|"
 for spec in "tracked 2 write+read on loopback TCP" "untracked 2 write+read on a pipe" \
+	"send 2 send+recv on loopback TCP" "sendto 2 sendto+recvfrom, no address, loopback TCP" \
+	"vec 2 writev+readv on loopback TCP" "msg 2 sendmsg+recvmsg, no name, loopback TCP" \
+	"umsg 2 sendmsg+recvmsg on a unix socket pair" \
+	"mmsg 16 sendmmsg+recvmmsg of 8 datagrams each, per datagram, loopback UDP" \
 	"churn 5 socket+connect+accept+close+close"; do
 	set -- $spec
 	w=$1 calls=$2

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Exporter scrape latency and memory with 1, 64 and 1024 attached live
-# processes, side by side with Debian's prometheus-node-exporter, in one run.
+# Exporter scrape latency, system calls and memory with 1, 64, 1024 and
+# 4093 attached live processes (a 4096-slot segment), side by side with
+# Debian's prometheus-node-exporter, in one run.
 #
 #   bench/exporter.sh [BUILD_DIR]      (default: build)
 #
 # Client latency is measured over one keep-alive HTTP connection (median and
 # p99 of 300 scrapes); "segment read" is the exporter's own
-# onionmeter_scrape_duration_seconds.  RSS is VmRSS after the scrapes.
+# onionmeter_scrape_duration_seconds; system calls per scrape are counted
+# by strace attached to the exporter over 100 scrapes; --once is the median
+# wall time of a whole `onionmeter-exporter --once` run.  RSS is VmRSS
+# after the scrapes.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -16,8 +20,14 @@ SLEEPER=$BUILD/bench/sleeper
 PY=/usr/bin/python3
 TMP=$(mktemp -d /tmp/om-bench.XXXXXX)
 PIDS=""
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	for seg in "$TMP"/seg-*; do [ -e "$seg" ] && "$EXP" --remove --segment "$seg" 2>/dev/null; done
+	rm -rf "$TMP"
+}
 trap cleanup EXIT
+export ONIONMETER_SLOTS=4096
 
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 100); do "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return; sleep 0.1; done; echo "no listener on $1" >&2; exit 1; }
@@ -46,23 +56,48 @@ PY
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 echo "date: $(date -u +%Y-%m-%d)"
 echo
-echo "| exporter | processes | scrape median (ms) | scrape p99 (ms) | segment read (ms) | body (bytes) | private RSS (MiB) | total RSS (MiB) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| exporter | processes | scrape median (ms) | scrape p99 (ms) | segment read (ms) | syscalls per scrape | --once (ms) | body (bytes) | private RSS (MiB) | total RSS (MiB) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 SINK=$(free_port)
 "$PY" -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4096)
-conns = []
 while True:
-    c, _ = s.accept(); conns.append(c)' "$SINK" &
+    c, _ = s.accept(); c.close()   # the dial is what counts' "$SINK" &
 PIDS="$PIDS $!"
 wait_port "$SINK"
-for n in 1 64 1024; do
+# system calls the running exporter makes per scrape, over 100 scrapes
+syscalls_per_scrape() { # PID PORT
+	strace -f -c -o "$TMP/strace" -p "$1" 2>/dev/null &
+	local st=$!
+	sleep 0.5
+	"$PY" - "$2" <<'PY'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+for _ in range(100):
+    c.request("GET", "/metrics"); c.getresponse().read()
+PY
+	kill -INT "$st"
+	wait "$st" 2>/dev/null || true
+	awk '$NF == "total" { printf "%.1f", $4 / 100 }' "$TMP/strace"
+}
+once_ms() { # SEGMENT
+	"$PY" - "$EXP" "$1" <<'PY'
+import statistics, subprocess, sys, time
+t = []
+for _ in range(21):
+    a = time.perf_counter()
+    subprocess.run([sys.argv[1], "--once", "--segment", sys.argv[2]], stdout=subprocess.DEVNULL)
+    t.append((time.perf_counter() - a) * 1000)
+print("%.2f" % statistics.median(t))
+PY
+}
+for n in 1 64 1024 4093; do
 	seg=$TMP/seg-$n
 	started=""
 	for i in $(seq 1 "$n"); do
-		ONIONMETER_SEGMENT=$seg ONIONMETER_SLOTS=2048 LD_PRELOAD=$SHIM "$SLEEPER" "$SINK" &
+		ONIONMETER_SEGMENT=$seg LD_PRELOAD=$SHIM "$SLEEPER" "$SINK" &
 		started="$started $!"
 	done
 	PIDS="$PIDS $started"
@@ -79,7 +114,9 @@ for n in 1 64 1024; do
 	wait_port "$port"
 	read -r med p99 bytes < <(scrape_ms "$port" /metrics)
 	read_ms=$(curl -s "http://127.0.0.1:$port/metrics" | awk '$1 == "onionmeter_scrape_duration_seconds" { printf "%.3f", $2 * 1000 }')
-	printf '| onionmeter-exporter | %d | %s | %s | %s | %s | %s |\n' "$n" "$med" "$p99" "$read_ms" "$bytes" "$(mem $epid)"
+	sc=$(syscalls_per_scrape "$epid" "$port")
+	printf '| onionmeter-exporter | %d | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$med" "$p99" \
+		"$read_ms" "$sc" "$(once_ms "$seg")" "$bytes" "$(mem $epid)"
 	kill $epid $started 2>/dev/null || true
 	wait $epid $started 2>/dev/null || true
 done
@@ -90,6 +127,7 @@ if command -v prometheus-node-exporter >/dev/null; then
 	PIDS="$PIDS $npid"
 	wait_port "$port"
 	read -r med p99 bytes < <(scrape_ms "$port" /metrics)
-	printf '| prometheus-node-exporter %s (default collectors) | - | %s | %s | - | %s | %s |\n' \
-		"$(prometheus-node-exporter --version 2>&1 | awk 'NR == 1 { print $3 }')" "$med" "$p99" "$bytes" "$(mem $npid)"
+	printf '| prometheus-node-exporter %s (default collectors) | - | %s | %s | - | %s | - | %s | %s |\n' \
+		"$(prometheus-node-exporter --version 2>&1 | awk 'NR == 1 { print $3 }')" "$med" "$p99" \
+		"$(syscalls_per_scrape "$npid" "$port")" "$bytes" "$(mem $npid)"
 fi

@@ -2,12 +2,21 @@
  *
  *   iobench tracked N     N x (write 1 byte, read 1 byte) on loopback TCP
  *   iobench untracked N   N x (write 1 byte, read 1 byte) on a pipe
+ *   iobench send|sendto|vec|msg N   the same with send/recv, sendto/recvfrom
+ *                         (no address), writev/readv, sendmsg/recvmsg (no
+ *                         name) on loopback TCP
+ *   iobench umsg N        sendmsg/recvmsg on a unix socket pair (untracked)
+ *   iobench mmsg N        N x (sendmmsg, recvmmsg) of 8 one-byte datagrams
+ *                         on a connected loopback UDP pair
  *   iobench churn N       N x (socket, connect, accept, close, close)
  *   iobench pingpong N SIZE   N round trips of SIZE bytes with a child echo
  *   iobench bulk BYTES    stream BYTES in 64 KiB writes to a child reader
  *   iobench threads T N   T threads, each N x 64-byte write+read on its own
  *                         loopback connection
  * Prints nothing on success; exit status 0. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sendmmsg, recvmmsg (musl-gcc builds this too) */
+#endif
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +123,61 @@ int main(int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			if (write(p[1], buf, 1) != 1 || read(p[0], buf, 1) != 1)
 				die("io");
+		}
+	} else if (!strcmp(argv[1], "send") || !strcmp(argv[1], "sendto") ||
+		   !strcmp(argv[1], "vec") || !strcmp(argv[1], "msg") || !strcmp(argv[1], "umsg")) {
+		struct iovec v = { buf, 1 };
+		struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
+		char w = argv[1][0] == 'u' ? 'u' : argv[1][4] == 't' ? 't' : argv[1][0];
+		int sv[2];
+
+		if (w == 'u') {
+			if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+				die("socketpair");
+			c = sv[0];
+			s = sv[1];
+		} else {
+			pair(&c, &s);
+		}
+		for (i = 0; i < n; i++) {
+			ssize_t a, b;
+
+			switch (w) {
+			case 's': a = send(c, buf, 1, 0), b = recv(s, buf, 1, 0); break;
+			case 't': a = sendto(c, buf, 1, 0, 0, 0), b = recvfrom(s, buf, 1, 0, 0, 0); break;
+			case 'v': a = writev(c, &v, 1), b = readv(s, &v, 1); break;
+			default: a = sendmsg(c, &m, 0), b = recvmsg(s, &m, 0); break;
+			}
+			if (a != 1 || b != 1)
+				die("io");
+		}
+	} else if (!strcmp(argv[1], "mmsg")) {
+		struct sockaddr_in ua = addr, ub = addr;
+		struct iovec v[8];
+		struct mmsghdr mm[8];
+		socklen_t sl = sizeof ua;
+		int k;
+
+		c = socket(AF_INET, SOCK_DGRAM, 0);
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		ua.sin_port = ub.sin_port = 0;
+		if (bind(c, (struct sockaddr *)&ua, sizeof ua) < 0 ||
+		    bind(s, (struct sockaddr *)&ub, sizeof ub) < 0 ||
+		    getsockname(s, (struct sockaddr *)&ub, &sl) < 0 ||
+		    connect(c, (struct sockaddr *)&ub, sizeof ub) < 0 ||
+		    getsockname(c, (struct sockaddr *)&ua, &sl) < 0 ||
+		    connect(s, (struct sockaddr *)&ua, sizeof ua) < 0)
+			die("udp");
+		memset(mm, 0, sizeof mm);
+		for (k = 0; k < 8; k++) {
+			v[k].iov_base = buf + k;
+			v[k].iov_len = 1;
+			mm[k].msg_hdr.msg_iov = &v[k];
+			mm[k].msg_hdr.msg_iovlen = 1;
+		}
+		for (i = 0; i < n; i++) {
+			if (sendmmsg(c, mm, 8, 0) != 8 || recvmmsg(s, mm, 8, MSG_WAITALL, 0) != 8)
+				die("mmsg");
 		}
 	} else if (!strcmp(argv[1], "churn")) {
 		for (i = 0; i < n; i++) {

@@ -16,6 +16,7 @@
 #include "handshake.h"
 #include "real.h"
 #include "shim.h"
+#include "sockrec.h"
 
 /* An established TCP connection we did not dial: counted from now on. */
 void om_track_established(struct om_fd *e, unsigned cls)
@@ -81,6 +82,7 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss, tl = sizeof(int);
 	enum om_dest d;
+	unsigned cls;
 	int type = 0;
 
 	if (OM_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
@@ -109,6 +111,10 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
 	}
 	if (type == SOCK_STREAM && inherited(e)) {
 		om_track_established(e, e->cls);
+	} else if (type == SOCK_STREAM && om_rec_lookup(fd, &cls) == 0) {
+		/* received (SCM_RIGHTS) or inherited across exec: its class
+		 * was recorded where it was decided */
+		om_track_established(e, cls);
 	} else if (type == SOCK_STREAM && tcp_fresh(fd, dir, r) && (om_track_drop_hs(e), e->hs = om_hs_alloc())) {
 		/* a dial we did not see start: follow it from here */
 		struct om_hs *h = om_hs_at(e->hs);
@@ -222,6 +228,8 @@ void om_accepted(int fd, const struct sockaddr *peer, socklen_t len)
 	if ((p = om_pblk()))
 		om_padd(&p->accepted[cls], 1);
 	om_track_established(e, cls);
+	if (cls == OM_CLASS_ONION)
+		om_rec_publish(fd, cls);
 out:
 	errno = err;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "counters.h"
+#include "bind.h"
 #include "handshake.h"
 #include "peek.h"
 #include "real.h"
@@ -122,7 +123,7 @@ int om_leak_lookup(const char *name, int numeric_only)
 {
 	int err = errno, rc = 0;
 
-	if (!name || numeric_only)
+	if (!name || numeric_only || om_resolver_behind())
 		return 0;
 	if (is_onion(name))
 		rc = om_leak(OM_LEAK_ONION_DNS, 0, 0, 0, name);

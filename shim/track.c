@@ -9,6 +9,7 @@
 #include "leak.h"
 #include "real.h"
 #include "shim.h"
+#include "sockrec.h"
 
 uint64_t om_mono_ns(void)
 {
@@ -106,7 +107,8 @@ unsigned om_dest_class(int d)
 	     : d == OM_DEST_PROXY ? OM_CLASS_PROXIED : OM_CLASS_LOCAL;
 }
 
-/* The class is final: credit the bytes that waited for it. */
+/* The class is final: credit the bytes that waited for it.  A class the
+ * peer address cannot show is recorded for whoever receives the socket. */
 static void decide(struct om_fd *e, unsigned cls)
 {
 	struct om_hs *h = hs_of(e);
@@ -114,6 +116,8 @@ static void decide(struct om_fd *e, unsigned cls)
 
 	e->cls = (uint8_t)cls;
 	e->flags |= OM_FDF_DECIDED;
+	if ((cls == OM_CLASS_ONION || cls == OM_CLASS_PROXIED) && (e->flags & OM_FDF_TCP))
+		om_rec_publish(e->fd, cls);
 	for (d = 0; h && d < OM_NDIR; d++) {
 		uint64_t n = __atomic_exchange_n(&h->pend[d], 0, __ATOMIC_RELAXED);
 

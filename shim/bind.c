@@ -85,9 +85,13 @@ static int is_ours(const void *p)
 void *(*om_real_dlsym)(void *, const char *);
 void *(*om_real_dlopen)(const char *, int);
 
+/* A sanitizer's runtime calls dlsym() while it starts, before instrumented
+ * code may run: the paths it takes are not instrumented. */
+#define OM_NO_SANITIZE __attribute__((no_sanitize("address", "undefined")))
+
 /* The function after us, by one of glibc's versions of it.  We do not
  * wrap dlvsym, so asking it is safe. */
-static void *next_versioned(const char *name)
+static OM_NO_SANITIZE void *next_versioned(const char *name)
 {
 	static const char *const versions[] = { "GLIBC_2.34", "GLIBC_2.2.5", "GLIBC_2.17", 0 };
 	void *f = 0;
@@ -99,7 +103,7 @@ static void *next_versioned(const char *name)
 }
 
 /* bind.S, on the first call */
-void *om_dlsym_resolve(void)
+OM_NO_SANITIZE void *om_dlsym_resolve(void)
 {
 	void *f = next_versioned("dlsym");
 
@@ -107,7 +111,7 @@ void *om_dlsym_resolve(void)
 	return f;
 }
 
-void *om_dlopen_resolve(void)
+OM_NO_SANITIZE void *om_dlopen_resolve(void)
 {
 	void *f = next_versioned("dlopen");
 
@@ -131,18 +135,27 @@ static void *ours_for(const char *name, void **next)
 	return *next ? w : 0;
 }
 
-/* bind.S, for every handle but RTLD_NEXT. */
-void *om_dlsym(void *handle, const char *name)
+/* p is what the caller's object answered for name: ours instead, if it is
+ * the definition we stand in front of. */
+static void *ours_instead(const char *name, void *p)
 {
-	void *p, *w, *next = 0;
+	void *w, *next = 0;
+
+	w = ours_for(name, &next);
+	return w && p == next && !is_ours(p) ? w : p;
+}
+
+/* bind.S, for every handle but RTLD_NEXT. */
+OM_NO_SANITIZE void *om_dlsym(void *handle, const char *name)
+{
+	void *p;
 
 	if (!om_real_dlsym && !om_dlsym_resolve())
 		return 0;
 	p = om_real_dlsym(handle, name);
 	if (!p || handle == RTLD_DEFAULT)
 		return p; /* the global scope finds us first anyway */
-	w = ours_for(name, &next);
-	return w && p == next && !is_ours(p) ? w : p;
+	return ours_instead(name, p);
 }
 
 /* --- RTLD_DEEPBIND --- */
@@ -179,15 +192,25 @@ static uintptr_t dptr(uintptr_t base, ElfW(Addr) v)
 	return v < base ? base + v : v;
 }
 
-static void patch(uintptr_t *slot, void *to)
-{
-	uintptr_t page = (uintptr_t)slot & ~(uintptr_t)(getpagesize() - 1);
+/* The object's RELRO range: made read-only after relocation; anything
+ * else we write to was writable and must stay so (a lazy .got.plt shares
+ * its page with .data). */
+struct relro {
+	uintptr_t lo, hi;
+};
 
-	if (mprotect((void *)page, (size_t)getpagesize(), PROT_READ | PROT_WRITE) == 0) {
+static void patch(uintptr_t *slot, void *to, const struct relro *ro)
+{
+	uintptr_t ps = (uintptr_t)getpagesize(), page = (uintptr_t)slot & ~(ps - 1);
+	int was_ro = page >= (ro->lo & ~(ps - 1)) && page + ps <= ((ro->hi + ps - 1) & ~(ps - 1));
+
+	if (!was_ro) {
 		__atomic_store_n(slot, (uintptr_t)to, __ATOMIC_RELEASE);
-		/* RELRO pages were read-only: leave them so (a plain .got.plt
-		 * stays writable either way) */
-		mprotect((void *)page, (size_t)getpagesize(), PROT_READ);
+		return;
+	}
+	if (mprotect((void *)page, ps, PROT_READ | PROT_WRITE) == 0) {
+		__atomic_store_n(slot, (uintptr_t)to, __ATOMIC_RELEASE);
+		mprotect((void *)page, ps, PROT_READ);
 	}
 }
 
@@ -200,7 +223,7 @@ static void patch(uintptr_t *slot, void *to)
 #endif
 
 static void bind_relocs(uintptr_t base, const ElfW(Rela) *r, size_t n, const ElfW(Sym) *syms,
-			const char *strs, uintptr_t lo, uintptr_t hi)
+			const char *strs, uintptr_t lo, uintptr_t hi, const struct relro *ro)
 {
 	size_t i;
 
@@ -220,7 +243,7 @@ static void bind_relocs(uintptr_t base, const ElfW(Rela) *r, size_t n, const Elf
 		/* bound to the definition past us, or not bound yet (a lazy
 		 * slot still points into the object's own PLT) */
 		if (cur == (uintptr_t)next || (type == OM_R_JUMP_SLOT && cur >= lo && cur < hi))
-			patch(slot, w);
+			patch(slot, w, ro);
 	}
 }
 
@@ -233,6 +256,7 @@ static int bind_object(struct dl_phdr_info *info, size_t size, void *arg)
 	const char *strs = 0;
 	size_t jmpsz = 0, relasz = 0;
 	uintptr_t base = info->dlpi_addr, lo = ~(uintptr_t)0, hi = 0;
+	struct relro ro = { 0, 0 };
 	int i;
 
 	(void)size;
@@ -243,6 +267,10 @@ static int bind_object(struct dl_phdr_info *info, size_t size, void *arg)
 
 		if (ph->p_type == PT_DYNAMIC)
 			d = (const ElfW(Dyn) *)(base + ph->p_vaddr);
+		if (ph->p_type == PT_GNU_RELRO) {
+			ro.lo = base + ph->p_vaddr;
+			ro.hi = ro.lo + ph->p_memsz;
+		}
 		if (ph->p_type == PT_LOAD) {
 			if (base + ph->p_vaddr < lo)
 				lo = base + ph->p_vaddr;
@@ -263,9 +291,9 @@ static int bind_object(struct dl_phdr_info *info, size_t size, void *arg)
 	if (!syms || !strs)
 		return 0;
 	if (jmprel)
-		bind_relocs(base, jmprel, jmpsz / sizeof *jmprel, syms, strs, lo, hi);
+		bind_relocs(base, jmprel, jmpsz / sizeof *jmprel, syms, strs, lo, hi, &ro);
 	if (rela)
-		bind_relocs(base, rela, relasz / sizeof *rela, syms, strs, lo, hi);
+		bind_relocs(base, rela, relasz / sizeof *rela, syms, strs, lo, hi, &ro);
 	return 0;
 }
 

@@ -25,11 +25,11 @@ void om_track_established(struct om_fd *e, unsigned cls)
 
 	om_track_drop_hs(e);
 	e->cls = (uint8_t)cls;
-	e->flags = OM_FDF_TCP | OM_FDF_DECIDED | OM_FDF_OPEN;
+	e->flags = (uint8_t)(OM_FDF_TCP | OM_FDF_DECIDED | OM_FDF_OPEN | (e->flags & OM_FDF_DNS));
 	e->dial = OM_DIAL_DONE;
 	if (p)
 		om_padd(&p->opened[cls], 1);
-	om_fd_set_hot(e, OM_HOT_CLASS(cls));
+	om_fd_set_hot(e, om_settled_hot(e));
 }
 
 /* Has the program moved nothing on this TCP connection before this call?
@@ -83,6 +83,7 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
 	socklen_t sl = sizeof ss, tl = sizeof(int);
 	enum om_dest d;
 	unsigned cls;
+	uint8_t dns;
 	int type = 0;
 
 	if (OM_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
@@ -109,6 +110,8 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
 		set_ignore(e);
 		return;
 	}
+	dns = om_dns_dest((struct sockaddr *)&ss, sl) ? OM_FDF_DNS : 0;
+	e->flags = (uint8_t)((e->flags & ~OM_FDF_DNS) | dns);
 	if (type == SOCK_STREAM && inherited(e)) {
 		om_track_established(e, e->cls);
 	} else if (type == SOCK_STREAM && om_rec_lookup(fd, &cls) == 0) {
@@ -120,7 +123,7 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
 		struct om_hs *h = om_hs_at(e->hs);
 
 		e->cls = (uint8_t)om_dest_class(d);
-		e->flags = OM_FDF_TCP | (d == OM_DEST_PROXY ? OM_FDF_PROXY_EP : 0);
+		e->flags = OM_FDF_TCP | (d == OM_DEST_PROXY ? OM_FDF_PROXY_EP : 0) | dns;
 		e->sotype = SOCK_STREAM;
 		h->t0 = h->t_up = om_mono_ns();
 		e->dial = OM_DIAL_UP;
@@ -130,7 +133,7 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
 	} else {
 		om_track_drop_hs(e);
 		e->cls = (uint8_t)(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d));
-		e->flags = OM_FDF_DECIDED;
+		e->flags = OM_FDF_DECIDED | dns;
 		e->dial = OM_DIAL_NONE;
 		om_fd_set_hot(e, om_settled_hot(e));
 	}

@@ -1,9 +1,12 @@
 /* Where does a socket address lead: a proxy, a local peer, or clearnet? */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
+#include <sys/un.h>
 #include <string.h>
 
 #include "config.h"
+#include "dns.h"
 #include "shim.h"
 
 /* Reduce an address to family 4/6 + bytes; v4-mapped v6 counts as v4. */
@@ -53,6 +56,24 @@ static int is_loopback(uint8_t fam, const uint8_t *a)
 	return fam == 4 ? a[0] == 127 : memcmp(a, v6lo, 16) == 0;
 }
 
+/* A Unix-domain socket is ours to follow only at a listed proxy path
+ * (Tor's SocksPort unix:...); every other stays ignored. */
+static int unix_proxy(const struct sockaddr *sa, socklen_t len)
+{
+	const struct sockaddr_un *su = (const void *)sa;
+	size_t n;
+	int i;
+
+	if (len <= offsetof(struct sockaddr_un, sun_path) || !su->sun_path[0])
+		return 0;
+	n = strnlen(su->sun_path, len - offsetof(struct sockaddr_un, sun_path));
+	for (i = 0; i < om_cfg.nproxies; i++)
+		if (om_cfg.proxies[i].family == 1 && !strncmp(om_cfg.proxies[i].path, su->sun_path, n) &&
+		    om_cfg.proxies[i].path[n] == '\0')
+			return 1;
+	return 0;
+}
+
 enum om_dest om_classify(const struct sockaddr *sa, socklen_t len)
 {
 	uint8_t fam, addr[16];
@@ -61,6 +82,8 @@ enum om_dest om_classify(const struct sockaddr *sa, socklen_t len)
 
 	if (!sa)
 		return OM_DEST_NONE;
+	if (sa->sa_family == AF_UNIX)
+		return unix_proxy(sa, len) ? OM_DEST_PROXY : OM_DEST_NONE;
 	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in) &&
 	    !om_cfg.nnets) {
 		/* the common case, straight through: a proxy, loopback, or not */
@@ -98,4 +121,20 @@ int om_onion_port(uint16_t port)
 		if (om_cfg.ports[i] == port)
 			return 1;
 	return 0;
+}
+
+/* DNS's ports: unicast and multicast DNS.  On every connect(), so only
+ * the port is read, where both families keep it. */
+int om_dns_dest(const struct sockaddr *sa, socklen_t len)
+{
+	_Static_assert(offsetof(struct sockaddr_in, sin_port) ==
+			       offsetof(struct sockaddr_in6, sin6_port),
+		       "both families keep the port in one place");
+	uint16_t port;
+
+	if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+	    len < offsetof(struct sockaddr_in, sin_port) + sizeof port)
+		return 0;
+	port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	return OM_DNS_PORT(port);
 }

@@ -60,7 +60,7 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 static int parse_list(const char *s, int max, const char **bad,
 		      int (*one)(char *tok, void *out, int i), void *out)
 {
-	char tok[80];
+	char tok[OM_UNIX_PATH + 16];
 	int n = 0;
 
 	while (s && *s) {
@@ -84,6 +84,15 @@ static int one_proxy(char *tok, void *out, int i)
 	char *host = tok, *colon = strrchr(tok, ':');
 	unsigned port;
 
+	if (!strncmp(tok, "unix:", 5)) { /* unix:/run/tor/socks */
+		size_t n = strlen(tok + 5);
+
+		if (tok[5] != '/' || n >= sizeof e->path)
+			return -1;
+		e->family = 1;
+		memcpy(e->path, tok + 5, n + 1);
+		return 0;
+	}
 	if (tok[0] == '[') {
 		char *rb = strchr(tok, ']');
 
@@ -219,7 +228,7 @@ static void read_lists(void)
 	n = om_parse_proxies(s ? s : OM_DEFAULT_PROXIES, om_cfg.proxies, OM_MAX_PROXIES, &bad);
 	if (n < 0) {
 		om_say("ONIONMETER_PROXIES: cannot parse entry \"", bad,
-		       "\" (want ADDR:PORT or [ADDR6]:PORT); using defaults", (char *)0);
+		       "\" (want ADDR:PORT, [ADDR6]:PORT or unix:/PATH); using defaults", (char *)0);
 		n = om_parse_proxies(OM_DEFAULT_PROXIES, om_cfg.proxies, OM_MAX_PROXIES, &bad);
 	}
 	om_cfg.nproxies = n;

@@ -16,13 +16,20 @@
 #define OM_MAX_NETS 32
 #define OM_MAX_PORTS 32
 #define OM_DEFAULT_SEGMENT "/onionmeter"
-#define OM_DEFAULT_PROXIES "127.0.0.1:9050,127.0.0.1:9150,[::1]:9050"
+/* Tor's SocksPort in its usual places: TCP, and the Unix sockets of
+ * Debian's tor and of hardened setups */
+#define OM_DEFAULT_PROXIES                                                    \
+	"127.0.0.1:9050,127.0.0.1:9150,[::1]:9050,unix:/run/tor/socks,"       \
+	"unix:/var/run/tor/socks"
+
+#define OM_UNIX_PATH 108 /* sizeof sun_path */
 
 struct om_endpoint {
-	uint8_t family; /* 4 or 6 */
+	uint8_t family; /* 4 or 6, or 1 for a Unix-domain socket (proxies) */
 	uint8_t prefix; /* CIDR length, for nets */
 	uint16_t port;  /* host order; proxies only */
 	uint8_t addr[16];
+	char path[OM_UNIX_PATH]; /* family 1: the socket's path */
 };
 
 struct om_config {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "counters.h"
+#include "dns.h"
 #include "bind.h"
 #include "handshake.h"
 #include "peek.h"
@@ -129,6 +130,48 @@ int om_leak_lookup(const char *name, int numeric_only)
 		rc = om_leak(OM_LEAK_ONION_DNS, 0, 0, 0, name);
 	else if (om_cfg.policy != OM_POLICY_AUDIT && !needs_no_dns(name))
 		rc = om_leak(OM_LEAK_DNS, 0, 0, 0, name);
+	errno = err;
+	return rc;
+}
+
+/* The first bytes of a send, gathered.  peek: the real call has not
+ * vouched for the program's buffers yet. */
+static size_t gather(uint8_t *dst, size_t cap, const struct iovec *iov, int cnt,
+		     size_t n, int peek)
+{
+	size_t got = 0;
+	int i;
+
+	if (n < cap)
+		cap = n;
+	for (i = 0; i < cnt && got < cap; i++) {
+		struct iovec v;
+		size_t k;
+
+		if (!peek)
+			v = iov[i];
+		else if (om_peek(&v, &iov[i], sizeof v) < 0)
+			break;
+		k = v.iov_len < cap - got ? v.iov_len : cap - got;
+		if (!peek)
+			memcpy(dst + got, v.iov_base, k);
+		else if (k && om_peek(dst + got, v.iov_base, k) < 0)
+			break;
+		got += k;
+	}
+	return got;
+}
+
+int om_leak_dns(int stream, const struct iovec *iov, int cnt, size_t n, int peek)
+{
+	uint8_t buf[OM_DNS_WINDOW];
+	/* one more than the ring keeps, so that om_leak() marks a cut name */
+	char name[sizeof((struct om_ring_entry *)0)->name + 1];
+	int cut, err = errno, rc = 0;
+	size_t got = gather(buf, sizeof buf, iov, cnt, n, peek);
+
+	if (om_dns_wire(buf, got, stream, name, sizeof name, &cut))
+		rc = om_leak(OM_LEAK_ONION_DNS, 0, 0, 0, name);
 	errno = err;
 	return rc;
 }

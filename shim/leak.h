@@ -1,6 +1,7 @@
 /* Leak verdicts under ONIONMETER_POLICY, enforcement, and the event ring.
  *
- *   audit       only onion_dns is a leak (a .onion name went to DNS)
+ *   audit       only onion_dns is a leak (a .onion name went to DNS, through
+ *               the resolver's entry points or on the wire to port 53/5353)
  *   tor-only    everything non-local must go through a proxy
  *   onion-only  everything non-local must be a .onion dial
  *
@@ -27,6 +28,10 @@ int om_leak(unsigned kind, int fam, const void *addr, uint16_t port,
 int om_leak_dest(int fd, const struct sockaddr *sa, socklen_t len, int dgram_only);
 /* A name handed to the system resolver.  Returns 1 to refuse. */
 int om_leak_lookup(const char *name, int numeric_only);
+/* A send to a DNS port: does a question in its first n bytes name a
+ * .onion host?  stream: TCP framing.  peek: the buffers are the program's,
+ * not yet accepted by the kernel.  Returns 1 to refuse. */
+int om_leak_dns(int stream, const struct iovec *iov, int cnt, size_t n, int peek);
 /* onion-only: would these bytes complete a request for a clearnet host? */
 int om_leak_request_slow(struct om_fd *e, const struct iovec *iov, int cnt);
 /* A request just completed (from the sniffer): verdict without refusal. */

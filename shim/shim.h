@@ -12,5 +12,6 @@ enum om_dest om_classify(const struct sockaddr *sa, socklen_t len);
 int om_sockaddr(const struct sockaddr *sa, socklen_t len, uint8_t *fam,
 		uint8_t addr[16], uint16_t *port);
 int om_onion_port(uint16_t port);
+int om_dns_dest(const struct sockaddr *sa, socklen_t len); /* port 53 or 5353 */
 
 #endif

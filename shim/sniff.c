@@ -42,7 +42,7 @@ int om_req_feed(struct om_req *r, const uint8_t *b, size_t n, size_t *used)
 				r->proto = OM_PROTO_SOCKS5;
 			else if (b[i] == 4)
 				r->proto = OM_PROTO_SOCKS4;
-			else if (b[i] == 'C')
+			else if (b[i] >= 'A' && b[i] <= 'Z') /* an HTTP method */
 				r->proto = OM_PROTO_HTTP;
 			else {
 				*used = i + 1;

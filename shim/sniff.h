@@ -1,10 +1,11 @@
 /* Proxy-protocol sniffing: recognise the request a program writes to a proxy
- * (SOCKS4, SOCKS4a, SOCKS5, HTTP CONNECT) and the reply it reads back.
+ * (SOCKS4, SOCKS4a, SOCKS5, HTTP CONNECT and forward requests) and the reply
+ * it reads back.
  *
  * Both parsers are incremental state machines fed the bytes exactly as the
  * program moved them, in any split.  They keep a few dozen bytes of state
  * and never buffer a message, so a hostile peer cannot make them read out of
- * bounds or grow.  Parsers live in socks.c and http_connect.c. */
+ * bounds or grow.  Parsers live in socks.c and http_proxy.c. */
 #ifndef OM_SNIFF_H
 #define OM_SNIFF_H
 
@@ -42,6 +43,8 @@ struct om_rep {
 	uint8_t method; /* SOCKS5 method chosen by the proxy */
 	uint8_t outcome;
 	uint16_t status; /* HTTP status code being read */
+	uint8_t forward; /* HTTP: the request was a forward request, not CONNECT */
+	uint8_t pad;
 };
 
 /* Feed bytes the program wrote.  *used is how many bytes of b were looked

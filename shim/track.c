@@ -154,7 +154,7 @@ static void finish(struct om_fd *e, unsigned outcome, uint64_t end_ns)
 	}
 	e->dial = OM_DIAL_DONE;
 	hs_drop(e);
-	om_fd_set_hot(e, OM_HOT_CLASS(e->cls));
+	om_fd_set_hot(e, om_settled_hot(e));
 }
 
 /* A plain (non-proxy) connection: the dial succeeded when TCP came up. */
@@ -257,7 +257,7 @@ void om_connect_done(int fd, const struct sockaddr *sa, socklen_t len, int rc,
 {
 	enum om_dest d;
 	struct om_fd *e;
-	uint8_t hot;
+	uint8_t hot, dns;
 	int type, locked;
 	socklen_t tl = sizeof type;
 
@@ -296,6 +296,7 @@ void om_connect_done(int fd, const struct sockaddr *sa, socklen_t len, int rc,
 	e->dial = OM_DIAL_NONE;
 	e->sotype = (uint8_t)type;
 	e->cls = (uint8_t)om_dest_class(d);
+	dns = om_dns_dest(sa, len) ? OM_FDF_DNS : 0;
 	if (type == SOCK_STREAM) {
 		struct om_hs *h;
 
@@ -305,7 +306,7 @@ void om_connect_done(int fd, const struct sockaddr *sa, socklen_t len, int rc,
 		}
 		h = hs_of(e);
 		h->t0 = t0;
-		e->flags = OM_FDF_TCP | (d == OM_DEST_PROXY ? OM_FDF_PROXY_EP : 0);
+		e->flags = OM_FDF_TCP | (d == OM_DEST_PROXY ? OM_FDF_PROXY_EP : 0) | dns;
 		e->dial = OM_DIAL_CONNECTING;
 		om_fd_set_hot(e, OM_HOT_SLOW);
 		connect_result(e, rc, err);
@@ -313,7 +314,7 @@ void om_connect_done(int fd, const struct sockaddr *sa, socklen_t len, int rc,
 		/* UDP has no dial; a proxy endpoint over UDP is just local */
 		if (d == OM_DEST_PROXY)
 			e->cls = OM_CLASS_LOCAL;
-		e->flags = OM_FDF_DECIDED;
+		e->flags = OM_FDF_DECIDED | dns;
 		if (rc == 0)
 			om_fd_set_hot(e, om_settled_hot(e));
 	}
@@ -393,6 +394,7 @@ static void sniff_egress(struct om_fd *e, struct om_hs *h, const struct iovec *i
 	if (rc == OM_SNIFF_DONE) {
 		decide(e, h->req.onion ? OM_CLASS_ONION : OM_CLASS_PROXIED);
 		e->flags |= OM_FDF_REQ_DONE;
+		h->rep.forward = h->req.proto == OM_PROTO_HTTP && h->req.cmd == 2;
 		om_leak_request_done(&h->req);
 	}
 	count_bytes(e, OM_EGRESS, r);
@@ -400,10 +402,12 @@ static void sniff_egress(struct om_fd *e, struct om_hs *h, const struct iovec *i
 		finish_plain(e);
 		return;
 	}
-	if (h->rep.proto == OM_PROTO_NONE && h->req.proto != OM_PROTO_NONE) {
+	if (h->rep.proto == OM_PROTO_NONE && h->req.proto != OM_PROTO_NONE)
 		h->rep.proto = h->req.proto;
+	/* what the proxy answered before we saw the request: an HTTP reply's
+	 * meaning depends on the whole request line */
+	if (h->stash_len && (h->req.proto != OM_PROTO_HTTP || rc == OM_SNIFF_DONE))
 		replay_stash(e, h);
-	}
 }
 
 /* Could this be the first byte of a proxy's reply?  SOCKS5 answers 5,
@@ -486,6 +490,8 @@ void om_io_slow(struct om_fd *e, int dir, const struct iovec *iov, int cnt,
 		goto out;
 	}
 	h = hs_of(e);
+	if (dir == OM_EGRESS && (e->flags & OM_FDF_DNS) && r > 0 && iov && !om_cfg.enforce)
+		om_leak_dns(e->flags & OM_FDF_TCP, iov, cnt, (size_t)r, 0);
 	if (e->dial == OM_DIAL_CONNECTING) {
 		if (r > 0 || (r == 0 && dir == OM_INGRESS)) {
 			tcp_up(e);

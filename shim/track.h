@@ -31,6 +31,7 @@ enum { OM_DIAL_NONE, OM_DIAL_CONNECTING, OM_DIAL_UP, OM_DIAL_DONE };
 #define OM_FDF_DECIDED 0x04  /* class is final */
 #define OM_FDF_OPEN 0x08     /* counted in the open-connections gauge */
 #define OM_FDF_REQ_DONE 0x10 /* proxy request complete, reply awaited */
+#define OM_FDF_DNS 0x20      /* peer is a DNS port: every send is read */
 
 uint64_t om_mono_ns(void);
 
@@ -53,10 +54,12 @@ void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);
 /* The hot byte of a socket whose class is settled.  A connected UDP
  * socket under a policy other than audit stays on the general path: a
  * datagram there may still name another destination, which is judged
- * (a connected TCP socket ignores names, so its fast path never looks). */
+ * (a connected TCP socket ignores names, so its fast path never looks).
+ * So does a socket to a DNS port, whose questions are read. */
 static inline uint8_t om_settled_hot(const struct om_fd *e)
 {
-	if (!(e->flags & OM_FDF_TCP) && om_cfg.policy != OM_POLICY_AUDIT)
+	if ((!(e->flags & OM_FDF_TCP) && om_cfg.policy != OM_POLICY_AUDIT) ||
+	    (e->flags & OM_FDF_DNS))
 		return OM_HOT_SLOW;
 	return OM_HOT_CLASS(e->cls);
 }

@@ -37,12 +37,27 @@ static inline int om_enforcing(void)
 int om_refuse_dest(int fd, const struct sockaddr *sa, socklen_t len, int dgram);
 /* ... any of these messages? */
 int om_refuse_msg(int fd, const struct msghdr *m);
+/* ... these bytes, a DNS question for a .onion name (sa: where a datagram
+ * is sent, the program's pointer, or NULL)?  Under every policy. */
+int om_refuse_dns_slow(int fd, const struct sockaddr *sa, socklen_t len,
+		       const struct iovec *iov, int cnt);
+static inline int om_refuse_dns(int fd, const struct sockaddr *sa, socklen_t len,
+				const struct iovec *iov, int cnt)
+{
+	return __builtin_expect(om_cfg.enforce, 0) && om_refuse_dns_slow(fd, sa, len, iov, cnt);
+}
+/* ... or these bytes on a connected socket? */
 static inline int om_refuse_buf(int fd, const void *buf, size_t n)
 {
 	struct iovec v = { (void *)buf, n };
 
-	return om_leak_request(fd, &v, 1);
+	return om_leak_request(fd, &v, 1) || om_refuse_dns(fd, 0, 0, &v, 1);
 }
+
+/* Refusals shared by the libc wrappers and syscall(), before the call. */
+int om_refuse_sendto(int fd, const void *buf, size_t n, int flags,
+		     const struct sockaddr *sa, socklen_t len);
+int om_refuse_mmsg(int fd, struct mmsghdr *v, unsigned n);
 
 /* Accounting shared by the libc wrappers and syscall(); called after the
  * real call, with its result. */

@@ -41,7 +41,7 @@ static OM_COLD ssize_t write_other(int fd, const void *buf, size_t n)
 
 	if (h & OM_HOT_IGNORE)
 		return OM_REAL(write)(fd, buf, n);
-	if ((h & OM_HOT_SLOW) && om_refuse_buf(fd, buf, n))
+	if (om_refuse_buf(fd, buf, n))
 		return om_eacces();
 	r = OM_REAL(write)(fd, buf, n);
 	om_io_h(fd, h, OM_EGRESS, buf, r);
@@ -76,7 +76,7 @@ static OM_COLD ssize_t writev_other(int fd, const struct iovec *iov, int cnt)
 
 	if (h & OM_HOT_IGNORE)
 		return OM_REAL(writev)(fd, iov, cnt);
-	if ((h & OM_HOT_SLOW) && om_leak_request(fd, iov, cnt))
+	if (om_leak_request(fd, iov, cnt) || om_refuse_dns(fd, 0, 0, iov, cnt))
 		return om_eacces();
 	r = OM_REAL(writev)(fd, iov, cnt);
 	om_iov_h(fd, h, OM_EGRESS, iov, cnt, r);
@@ -111,7 +111,7 @@ static OM_COLD ssize_t send_other(int fd, const void *buf, size_t n, int flags)
 
 	if (h & OM_HOT_IGNORE)
 		return OM_REAL(send)(fd, buf, n, flags);
-	if ((h & OM_HOT_SLOW) && om_refuse_buf(fd, buf, n))
+	if (om_refuse_buf(fd, buf, n))
 		return om_eacces();
 	r = OM_REAL(send)(fd, buf, n, flags);
 	om_io_h(fd, h, OM_EGRESS, buf, r);

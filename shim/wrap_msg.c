@@ -31,10 +31,57 @@ int om_refuse_msg(int fd, const struct msghdr *m)
 {
 	struct msghdr mc;
 
-	if (!om_enforcing() || om_peek(&mc, m, sizeof mc) < 0)
+	if (!om_cfg.enforce || om_peek(&mc, m, sizeof mc) < 0)
 		return 0;
 	return om_refuse_dest(fd, mc.msg_name, mc.msg_namelen, 1) ||
-	       om_leak_request(fd, mc.msg_iov, (int)mc.msg_iovlen);
+	       om_leak_request(fd, mc.msg_iov, (int)mc.msg_iovlen) ||
+	       om_refuse_dns(fd, mc.msg_name, mc.msg_namelen, mc.msg_iov, (int)mc.msg_iovlen);
+}
+
+/* Is this send DNS, and framed as TCP?  A connected TCP socket ignores a
+ * name; a datagram goes where it is named, else to the peer.  The entry's
+ * flags are read whatever its hot byte: a fork child's first send on an
+ * inherited socket comes before the adoption. */
+static int dns_send(int fd, const struct sockaddr *named, socklen_t len, int *stream)
+{
+	struct om_fd *e = om_fd_peek(fd);
+	uint8_t fl = e ? e->flags : 0;
+
+	*stream = (fl & OM_FDF_TCP) || (e && e->sotype == SOCK_STREAM);
+	if (named && len && !(fl & OM_FDF_TCP))
+		return om_dns_dest(named, len);
+	return (fl & OM_FDF_DNS) != 0;
+}
+
+int om_refuse_dns_slow(int fd, const struct sockaddr *sa, socklen_t len,
+		       const struct iovec *iov, int cnt)
+{
+	struct sockaddr_storage ss;
+	int stream;
+
+	if (sa && len) {
+		if (len > sizeof ss)
+			len = sizeof ss;
+		if (om_peek(&ss, sa, len) < 0)
+			return 0; /* the real call says EFAULT */
+		sa = (struct sockaddr *)&ss;
+	}
+	return dns_send(fd, sa, len, &stream) && om_leak_dns(stream, iov, cnt, (size_t)-1, 1);
+}
+
+/* After a send that named sa (accepted by the kernel): questions read,
+ * unless the socket is connected to a DNS port, whose slow path reads
+ * them. */
+static void dns_named(int fd, const struct sockaddr *sa, socklen_t len,
+		      const struct iovec *iov, int cnt, ssize_t r)
+{
+	struct om_fd *e = om_fd_peek(fd);
+	int stream;
+
+	if (om_cfg.enforce || (e && (e->flags & OM_FDF_DNS)))
+		return;
+	if (dns_send(fd, sa, len, &stream))
+		om_leak_dns(stream, iov, cnt, (size_t)r, 0);
 }
 
 /* Before a receive on a socket we have not met: is it an unconnected UDP
@@ -68,9 +115,18 @@ static uint8_t hot_adopting(int fd, int dir, ssize_t r)
 void om_acct_addr(int fd, int dir, const void *buf, ssize_t r,
 		  const struct sockaddr *sa, socklen_t len)
 {
-	if (sa && len && r > 0 && hot_adopting(fd, dir, r) == OM_HOT_DGRAM) {
-		om_datagram(dir, sa, len, r);
-		return;
+	if (sa && len && r > 0) {
+		uint8_t h = hot_adopting(fd, dir, r);
+
+		if (dir == OM_EGRESS) {
+			struct iovec v = { (void *)buf, (size_t)r };
+
+			dns_named(fd, sa, len, &v, 1, r);
+		}
+		if (h == OM_HOT_DGRAM) {
+			om_datagram(dir, sa, len, r);
+			return;
+		}
 	}
 	om_io(fd, dir, buf, r);
 }
@@ -80,10 +136,16 @@ void om_acct_msg(int fd, int dir, const struct msghdr *m, ssize_t r)
 {
 	if (r < 0)
 		return;
-	if (m->msg_name && m->msg_namelen && r > 0 &&
-	    hot_adopting(fd, dir, r) == OM_HOT_DGRAM) {
-		om_datagram(dir, m->msg_name, m->msg_namelen, r);
-		return;
+	if (m->msg_name && m->msg_namelen && r > 0) {
+		uint8_t h = hot_adopting(fd, dir, r);
+
+		if (dir == OM_EGRESS)
+			dns_named(fd, m->msg_name, m->msg_namelen, m->msg_iov,
+				  (int)m->msg_iovlen, r);
+		if (h == OM_HOT_DGRAM) {
+			om_datagram(dir, m->msg_name, m->msg_namelen, r);
+			return;
+		}
 	}
 	om_iov(fd, dir, m->msg_iov, (int)m->msg_iovlen, r);
 }
@@ -108,6 +170,15 @@ static void fastopen_done(int fd, const struct sockaddr *sa, socklen_t len, ssiz
 	om_connect_done(fd, sa, len, r >= 0 ? 0 : -1, err, t0);
 }
 
+int om_refuse_sendto(int fd, const void *buf, size_t n, int flags,
+		     const struct sockaddr *sa, socklen_t len)
+{
+	struct iovec v = { (void *)buf, n };
+
+	return om_refuse_dest(fd, sa, len, !(flags & MSG_FASTOPEN)) ||
+	       om_leak_request(fd, &v, 1) || om_refuse_dns(fd, sa, len, &v, 1);
+}
+
 static OM_COLD ssize_t sendto_other(int fd, const void *buf, size_t n, int flags,
 				    const struct sockaddr *sa, socklen_t len)
 {
@@ -115,8 +186,7 @@ static OM_COLD ssize_t sendto_other(int fd, const void *buf, size_t n, int flags
 	ssize_t r;
 	int err;
 
-	if (__builtin_expect(om_enforcing(), 0) &&
-	    (om_refuse_dest(fd, sa, len, !(flags & MSG_FASTOPEN)) || om_refuse_buf(fd, buf, n)))
+	if (__builtin_expect(om_cfg.enforce, 0) && om_refuse_sendto(fd, buf, n, flags, sa, len))
 		return om_eacces();
 	if (flags & MSG_FASTOPEN)
 		t0 = om_mono_ns();
@@ -287,14 +357,23 @@ static uint64_t sum_lens(const struct mmsghdr *v, int r)
 	return n;
 }
 
-static OM_COLD int sendmmsg_other(int fd, struct mmsghdr *v, unsigned n, om_mmsg_flags flags)
+int om_refuse_mmsg(int fd, struct mmsghdr *v, unsigned n)
 {
 	unsigned i;
+
+	/* the kernel sends at most UIO_MAXIOV of them */
+	for (i = 0; om_cfg.enforce && i < n && i < 1024; i++)
+		if (om_refuse_msg(fd, &v[i].msg_hdr))
+			return 1;
+	return 0;
+}
+
+static OM_COLD int sendmmsg_other(int fd, struct mmsghdr *v, unsigned n, om_mmsg_flags flags)
+{
 	int r, err;
 
-	for (i = 0; om_enforcing() && i < n; i++)
-		if (om_refuse_msg(fd, &v[i].msg_hdr))
-			return om_eacces(); /* all or nothing: nothing is sent */
+	if (om_refuse_mmsg(fd, v, n))
+		return om_eacces(); /* all or nothing: nothing is sent */
 	r = OM_REAL(sendmmsg)(fd, v, n, flags);
 	err = errno;
 	if (r > 0 && !om_cfg.enforce)

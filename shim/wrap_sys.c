@@ -36,6 +36,33 @@ OM_EXPORT long syscall(long n, ...)
 			cap = 0;
 		break;
 	}
+	/* libuv sends its datagrams with syscall(SYS_sendmmsg): enforced
+	 * refusals hold on this road too */
+	if (__builtin_expect(om_cfg.enforce, 0)) {
+		int no = 0;
+
+		switch (n) {
+		case SYS_write:
+			no = om_refuse_buf((int)a[0], (const void *)a[1], (size_t)a[2]);
+			break;
+		case SYS_writev:
+			no = om_leak_request((int)a[0], (const struct iovec *)a[1], (int)a[2]) ||
+			     om_refuse_dns((int)a[0], 0, 0, (const struct iovec *)a[1], (int)a[2]);
+			break;
+		case SYS_sendto:
+			no = om_refuse_sendto((int)a[0], (const void *)a[1], (size_t)a[2], (int)a[3],
+					      (const struct sockaddr *)a[4], (socklen_t)a[5]);
+			break;
+		case SYS_sendmsg:
+			no = om_refuse_msg((int)a[0], (const struct msghdr *)a[1]);
+			break;
+		case SYS_sendmmsg:
+			no = om_refuse_mmsg((int)a[0], (struct mmsghdr *)a[1], (unsigned)a[2]);
+			break;
+		}
+		if (no)
+			return om_eacces();
+	}
 	r = OM_REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 	err = errno;
 	switch (n) {

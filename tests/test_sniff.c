@@ -52,9 +52,9 @@ static void expect_req(const char *what, const char *msg, size_t len, int rc,
 	}
 }
 
-static int rep_outcome(const char *msg, size_t len, int proto, size_t cut)
+static int rep_outcome(const char *msg, size_t len, int proto, int forward, size_t cut)
 {
-	struct om_rep r = { .proto = (uint8_t)proto };
+	struct om_rep r = { .proto = (uint8_t)proto, .forward = (uint8_t)forward };
 	size_t off = 0;
 
 	while (off < len) {
@@ -67,13 +67,13 @@ static int rep_outcome(const char *msg, size_t len, int proto, size_t cut)
 	return -1;
 }
 
-static void expect_rep(const char *what, const char *msg, size_t len, int proto,
-		       int outcome)
+static void expect_rep_fwd(const char *what, const char *msg, size_t len, int proto,
+			   int forward, int outcome)
 {
 	size_t cut;
 
 	for (cut = 0; cut < len; cut++) {
-		int got = rep_outcome(msg, len, proto, cut);
+		int got = rep_outcome(msg, len, proto, forward, cut);
 
 		if (got != outcome) {
 			fprintf(stderr, "%s: split at %zu: outcome %d, expected %d\n",
@@ -82,6 +82,12 @@ static void expect_rep(const char *what, const char *msg, size_t len, int proto,
 			return;
 		}
 	}
+}
+
+static void expect_rep(const char *what, const char *msg, size_t len, int proto,
+		       int outcome)
+{
+	expect_rep_fwd(what, msg, len, proto, 0, outcome);
 }
 
 #define S(lit) lit, sizeof lit - 1
@@ -154,6 +160,27 @@ int main(void)
 	expect_req("connect v6", S("CONNECT [2001:db8::1]:443 HTTP/1.1\r\n\r\n"),
 		   OM_SNIFF_DONE, 0, 36, "2001:db8::1", 443);
 	expect_req("not: COPY", S("COPY /x HTTP/1.1\r\n"), OM_SNIFF_NOT_PROXY, 0, 0, 0, -1);
+
+	/* forward requests: absolute form, the request line decides */
+	expect_req("forward onion", S("GET http://abc.onion/ HTTP/1.1\r\nHost: abc.onion\r\n\r\n"),
+		   OM_SNIFF_DONE, 1, 32, "abc.onion", 80);
+	expect_req("forward port", S("POST http://Example.COM:8080/x?y HTTP/1.0\r\n"),
+		   OM_SNIFF_DONE, 0, 43, "example.com", 8080);
+	expect_req("forward no path", S("HEAD http://x.onion HTTP/1.1\r\n"),
+		   OM_SNIFF_DONE, 1, 30, "x.onion", 80);
+	expect_req("forward query", S("GET http://x.onion?q=1 HTTP/1.1\r\n"),
+		   OM_SNIFF_DONE, 1, 33, "x.onion", 80);
+	expect_req("forward v6", S("GET http://[2001:db8::1]/ HTTP/1.1\r\n"),
+		   OM_SNIFF_DONE, 0, 36, "2001:db8::1", 80);
+	expect_req("forward v6 port", S("GET HTTP://[::1]:81/ HTTP/1.1\r\n"),
+		   OM_SNIFF_DONE, 0, 31, "::1", 81);
+	expect_req("not: origin form", S("GET / HTTP/1.1\r\n"), OM_SNIFF_NOT_PROXY, 0, 0, 0, -1);
+	expect_req("not: https scheme", S("GET https://x.onion/ HTTP/1.1\r\n"),
+		   OM_SNIFF_NOT_PROXY, 0, 0, 0, -1);
+	expect_req("not: userinfo", S("GET http://u@x.onion/ HTTP/1.1\r\n"),
+		   OM_SNIFF_NOT_PROXY, 0, 0, 0, -1);
+	expect_req("not: lower-case method", S("get http://x.onion/ HTTP/1.1\r\n"),
+		   OM_SNIFF_NOT_PROXY, 0, 0, 0, -1);
 	expect_req("not: connect no port", S("CONNECT host HTTP/1.1\r\n"), OM_SNIFF_NOT_PROXY, 0, 0, 0, -1);
 	expect_req("not: connect port 70000", S("CONNECT h:70000 HTTP/1.1\r\n"), OM_SNIFF_NOT_PROXY, 0, 0, 0, -1);
 
@@ -197,6 +224,17 @@ int main(void)
 	expect_rep("http 504", S("HTTP/1.1 504 Gateway Timeout\r\n"), OM_PROTO_HTTP, OM_OUT_TIMEOUT);
 	expect_rep("http 500", S("HTTP/1.1 500 x\r\n"), OM_PROTO_HTTP, OM_OUT_PROXY_ERROR);
 	expect_rep("http garbage", S("SSH-2.0"), OM_PROTO_HTTP, OM_OUT_PROXY_ERROR);
+	/* a forward request's status is the origin's, bar the proxy's own */
+	expect_rep_fwd("forward 404", S("HTTP/1.1 404 Not Found\r\n"), OM_PROTO_HTTP, 1, OM_OUT_SUCCESS);
+	expect_rep_fwd("forward 301", S("HTTP/1.1 301 Moved\r\n"), OM_PROTO_HTTP, 1, OM_OUT_SUCCESS);
+	expect_rep_fwd("forward 500", S("HTTP/1.1 500 Unable to connect\r\n"), OM_PROTO_HTTP, 1,
+		       OM_OUT_PROXY_ERROR);
+	expect_rep_fwd("forward 403", S("HTTP/1.1 403 x\r\n"), OM_PROTO_HTTP, 1, OM_OUT_SUCCESS);
+	expect_rep_fwd("forward 407", S("HTTP/1.1 407 Auth\r\n"), OM_PROTO_HTTP, 1, OM_OUT_DENIED);
+	expect_rep_fwd("forward 502", S("HTTP/1.0 502 Bad Gateway\r\n"), OM_PROTO_HTTP, 1, OM_OUT_UNREACHABLE);
+	expect_rep_fwd("forward 503", S("HTTP/1.0 503 x\r\n"), OM_PROTO_HTTP, 1, OM_OUT_UNREACHABLE);
+	expect_rep_fwd("forward 504", S("HTTP/1.1 504 x\r\n"), OM_PROTO_HTTP, 1, OM_OUT_TIMEOUT);
+	expect_rep("connect 404", S("HTTP/1.1 404 x\r\n"), OM_PROTO_HTTP, OM_OUT_PROXY_ERROR);
 
 	/* A hostile stream never finishes a SOCKS4 user id: bounded */
 	memset(m, 'A', sizeof m);

@@ -1,5 +1,6 @@
 #include "http.h"
 
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,18 +347,18 @@ static void on_connection(uv_stream_t *l, int status)
 	uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
-int om_http_parse_addr(const char *addr, struct sockaddr_storage *ss)
+/* Split "HOST:PORT", "[V6]:PORT" or ":PORT" (HOST empty). */
+static int split_addr(const char *addr, char *host, size_t cap, int *port)
 {
-	char host[64];
 	const char *colon, *h = addr;
 	size_t hl;
 	char *end;
-	long port;
+	long p;
 
 	if (addr[0] == '[') {
 		const char *rb = strchr(addr, ']');
 
-		if (!rb || rb[1] != ':')
+		if (!rb || rb[1] != ':' || rb == addr + 1)
 			return UV_EINVAL;
 		h = addr + 1;
 		hl = (size_t)(rb - h);
@@ -368,16 +369,44 @@ int om_http_parse_addr(const char *addr, struct sockaddr_storage *ss)
 			return UV_EINVAL;
 		hl = (size_t)(colon - addr);
 	}
-	if (hl == 0 || hl >= sizeof host)
+	if (hl >= cap)
 		return UV_EINVAL;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
-	port = strtol(colon + 1, &end, 10);
-	if (*end || colon[1] == '\0' || port < 0 || port > 65535)
+	p = strtol(colon + 1, &end, 10);
+	if (*end || colon[1] == '\0' || p < 0 || p > 65535)
 		return UV_EINVAL;
-	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) == 0)
-		return 0;
-	return uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)ss);
+	*port = (int)p;
+	return 0;
+}
+
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* Each listener is its own allocation: a handle that failed to bind is
+ * still closing when the next one is set up. */
+static int listen_one(struct om_http_server *s, const struct sockaddr *sa, unsigned flags)
+{
+	uv_tcp_t *t;
+	int rc;
+
+	if (s->nlisteners >= (int)(sizeof s->listeners / sizeof s->listeners[0]))
+		return UV_ENOBUFS;
+	if (!(t = malloc(sizeof *t)))
+		return UV_ENOMEM;
+	uv_tcp_init(s->loop, t);
+	t->data = s;
+	rc = uv_tcp_bind(t, sa, flags);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)t, 128, on_connection);
+	if (rc < 0) {
+		uv_close((uv_handle_t *)t, free_handle);
+		return rc;
+	}
+	s->listeners[s->nlisteners++] = t;
+	return 0;
 }
 
 void om_http_init(struct om_http_server *s, uv_loop_t *loop,
@@ -391,28 +420,45 @@ void om_http_init(struct om_http_server *s, uv_loop_t *loop,
 
 int om_http_listen(struct om_http_server *s, const char *addr)
 {
+	struct addrinfo hints, *res, *ai;
 	struct sockaddr_storage ss;
-	uv_tcp_t *t;
-	int rc;
+	char host[256], port_s[8];
+	int port, rc, ok = 0;
 
-	if (s->nlisteners >= (int)(sizeof s->listeners / sizeof s->listeners[0]))
-		return UV_ENOBUFS;
-	rc = om_http_parse_addr(addr, &ss);
+	rc = split_addr(addr, host, sizeof host, &port);
 	if (rc < 0)
 		return rc;
-	t = &s->listeners[s->nlisteners];
-	uv_tcp_init(s->loop, t);
-	t->data = s;
-	rc = uv_tcp_bind(t, (struct sockaddr *)&ss,
-			 ss.ss_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
-	if (rc == 0)
-		rc = uv_listen((uv_stream_t *)t, 128, on_connection);
-	if (rc < 0) {
-		uv_close((uv_handle_t *)t, 0);
-		return rc;
+	if (!host[0]) {
+		/* ":PORT": every address; dual-stack, or IPv4 where IPv6 is off */
+		uv_ip6_addr("::", port, (struct sockaddr_in6 *)&ss);
+		if (listen_one(s, (struct sockaddr *)&ss, 0) == 0)
+			return 0;
+		uv_ip4_addr("0.0.0.0", port, (struct sockaddr_in *)&ss);
+		return listen_one(s, (struct sockaddr *)&ss, 0);
 	}
-	s->nlisteners++;
-	return 0;
+	if (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) == 0)
+		return listen_one(s, (struct sockaddr *)&ss, 0);
+	if (uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss) == 0)
+		return listen_one(s, (struct sockaddr *)&ss, UV_TCP_IPV6ONLY);
+	/* a host name: every address it has (localhost: 127.0.0.1 and ::1) */
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port_s, sizeof port_s, "%d", port);
+	if (getaddrinfo(host, port_s, &hints, &res) != 0)
+		return UV_EAI_NONAME;
+	rc = UV_EAI_NONAME;
+	for (ai = res; ai; ai = ai->ai_next) {
+		int r = listen_one(s, ai->ai_addr,
+				   ai->ai_family == AF_INET6 ? UV_TCP_IPV6ONLY : 0);
+
+		if (r == 0)
+			ok = 1;
+		else if (r != UV_EADDRNOTAVAIL && r != UV_EAFNOSUPPORT)
+			rc = r; /* worth saying; a family the host lacks is not */
+	}
+	freeaddrinfo(res);
+	return ok ? 0 : rc;
 }
 
 void om_http_close(struct om_http_server *s)
@@ -420,6 +466,6 @@ void om_http_close(struct om_http_server *s)
 	int i;
 
 	for (i = 0; i < s->nlisteners; i++)
-		uv_close((uv_handle_t *)&s->listeners[i], 0);
+		uv_close((uv_handle_t *)s->listeners[i], free_handle);
 	s->nlisteners = 0;
 }

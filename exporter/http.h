@@ -41,17 +41,16 @@ struct om_http_server {
 	int nconns;
 	/* open connections, least recently active first */
 	struct om_http_conn *idle_head, *idle_tail;
-	uv_tcp_t listeners[16];
+	uv_tcp_t *listeners[16];
 	int nlisteners;
 };
 
 void om_http_init(struct om_http_server *s, uv_loop_t *loop,
 		  om_http_handler handler, void *arg);
-/* Listen on "HOST:PORT" or "[V6]:PORT".  Returns 0 or a libuv error. */
+/* Listen on "HOST:PORT", "[V6]:PORT" or ":PORT" (every address).  HOST
+ * may be a name: every address it resolves to.  Returns 0 or a libuv
+ * error. */
 int om_http_listen(struct om_http_server *s, const char *addr);
 void om_http_close(struct om_http_server *s);
-
-/* Parse "HOST:PORT" / "[V6]:PORT" into a sockaddr. */
-int om_http_parse_addr(const char *addr, struct sockaddr_storage *ss);
 
 #endif

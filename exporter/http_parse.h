@@ -13,7 +13,7 @@ struct om_http_req {
 	size_t path_len;
 	int minor;        /* HTTP/1.minor */
 	int keep_alive;
-	int openmetrics;  /* Accept asks for application/openmetrics-text */
+	int openmetrics;  /* Accept prefers application/openmetrics-text (q-values) */
 	int has_body;     /* Content-Length > 0 or chunked: we refuse those */
 };
 

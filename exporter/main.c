@@ -4,24 +4,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <uv.h>
 
-#include "http.h"
+#include "app.h"
+#include "log.h"
+#include "om_revision.h"
 #include "om_version.h"
-#include "render.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9477"
 #define DEFAULT_SEGMENT "/onionmeter"
-#define MAX_ITEMS 16
+#define WATCH_MS 5000 /* how often segments are looked at between scrapes */
 
 static const char usage[] =
 "Usage: onionmeter-exporter [OPTION]...\n"
 "Serve the counters that libonionmeter.so writes to a shared-memory segment\n"
 "as Prometheus metrics.  The segment is only ever read.\n"
 "\n"
-"  -l, --listen ADDR     listen on ADDR (HOST:PORT or [V6]:PORT); may be\n"
-"                        repeated; default " DEFAULT_LISTEN "\n"
+"  -l, --listen ADDR     listen on ADDR: HOST:PORT, [V6]:PORT, or :PORT for\n"
+"                        every address; HOST may be a name (every address\n"
+"                        it has).  May be repeated; default " DEFAULT_LISTEN ".\n"
+"                        --web.listen-address is the same option\n"
 "  -s, --segment NAME    read segment NAME: /NAME for POSIX shared memory\n"
 "                        (/dev/shm/NAME) or an absolute file path; may be\n"
 "                        repeated (series then carry a segment label);\n"
@@ -30,7 +32,13 @@ static const char usage[] =
 "                        status 1 if any segment is down\n"
 "  -f, --format FMT      output of --once: prometheus (default),\n"
 "                        openmetrics, json or summary (json and summary\n"
-"                        include the recent leak events)\n"
+"                        include the recent leak events), report or\n"
+"                        report-json (a run's verdict and its leak events\n"
+"                        grouped, as onionmeter-run --report shows it)\n"
+"      --run-command CMD, --run-exit STATUS\n"
+"                        for the report formats: the command line the run\n"
+"                        was, and how it ended (a number, or signal:N)\n"
+"      --fail-on-leak    with --once: exit status 3 if any leak was counted\n"
 "      --remove          delete each segment (its file and its liveness\n"
 "                        semaphores) and exit; refused while a live process\n"
 "                        still counts into it\n"
@@ -42,109 +50,60 @@ static const char usage[] =
 "\n"
 "Endpoints: /metrics (Prometheus text, or OpenMetrics 1.0 when the Accept\n"
 "header asks for it), / (landing page), /-/healthy, /-/ready (200 once\n"
-"every segment is attached), /leaks with --leaks-endpoint.  A segment that does not exist yet is waited\n"
-"for and reported as onionmeter_segment_up 0.\n"
+"every segment is attached), /leaks with --leaks-endpoint.  A segment that\n"
+"does not exist yet is waited for and reported as onionmeter_segment_up 0,\n"
+"its leak series at 0.  SIGHUP re-opens every segment; SIGTERM and SIGINT\n"
+"stop the exporter.  Log lines (logfmt) go to stderr.\n"
 "\n"
 "Examples:\n"
 "  onionmeter-exporter\n"
-"  onionmeter-exporter --listen 0.0.0.0:9477 --segment /shared/onionmeter.seg\n"
+"  onionmeter-exporter --listen :9477 --segment /shared/onionmeter.seg\n"
 "  onionmeter-exporter --once --format summary\n";
 
-struct app {
-	struct om_reader readers[MAX_ITEMS];
-	struct om_source src[MAX_ITEMS];
-	struct om_events events[MAX_ITEMS];
-	int nsrc;
-	int leaks_endpoint;
-};
 
-static void want_events(struct app *a, int on)
+static void log_changes(struct app *a)
+{
+	char slots[24];
+	int i;
+
+	for (i = 0; i < a->nsrc; i++) {
+		const struct om_source *s = &a->src[i];
+		const struct om_reader *r = &a->readers[i];
+
+		if (s->up && a->logged[i] == 1 && r->attaches != a->logged_attaches[i]) {
+			snprintf(slots, sizeof slots, "%llu", (unsigned long long)s->t.slots);
+			om_xlog("info", "segment replaced", "segment", r->name, "slots", slots,
+				(char *)0);
+		} else if (s->up && a->logged[i] != 1) {
+			snprintf(slots, sizeof slots, "%llu", (unsigned long long)s->t.slots);
+			om_xlog("info", "segment up", "segment", r->name, "slots", slots, (char *)0);
+		} else if (!s->up && (a->logged[i] != 0 ||
+				      strncmp(a->logged_error[i], r->error, sizeof a->logged_error[i] - 1))) {
+			om_xlog("warn", "segment down", "segment", r->name, "reason", r->error,
+				(char *)0);
+			{
+				size_t n = strnlen(r->error, sizeof a->logged_error[i] - 1);
+
+				memcpy(a->logged_error[i], r->error, n);
+				a->logged_error[i][n] = '\0';
+			}
+		}
+		a->logged[i] = s->up;
+		a->logged_attaches[i] = r->attaches;
+	}
+}
+
+static int log_on;
+
+void om_app_collect(struct app *a, int events)
 {
 	int i;
 
 	for (i = 0; i < a->nsrc; i++)
-		a->src[i].ev = on ? &a->events[i] : 0;
-}
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void scrape(struct app *a, struct om_buf *b, enum om_format f)
-{
-	double t0 = mono();
-
+		a->src[i].ev = events ? &a->events[i] : 0;
 	om_collect(a->src, a->nsrc);
-	om_render(b, f, a->src, a->nsrc, mono() - t0);
-}
-
-static int path_is(const struct om_http_req *req, const char *p)
-{
-	size_t n = strlen(p), len = req->path_len;
-	const char *q = memchr(req->path, '?', len);
-
-	if (q)
-		len = (size_t)(q - req->path); /* ignore a query string */
-	return len == n && !memcmp(req->path, p, n);
-}
-
-static void handle(const struct om_http_req *req, struct om_http_resp *r,
-		   void *arg)
-{
-	struct app *a = arg;
-	int i, ready = 1;
-
-	if (req->method == OM_M_OTHER) {
-		r->status = 405;
-		r->allow = "GET, HEAD";
-		om_buf_printf(&r->body, "405 Method Not Allowed\n");
-		return;
-	}
-	if (path_is(req, "/metrics")) {
-		int om = req->openmetrics;
-
-		r->content_type = om ? OM_CT_OPENMETRICS : OM_CT_PROMETHEUS;
-		scrape(a, &r->body, om ? OM_FMT_OPENMETRICS : OM_FMT_PROMETHEUS);
-		if (r->body.oom)
-			r->status = 500;
-	} else if (path_is(req, "/")) {
-		r->content_type = "text/html; charset=utf-8";
-		om_buf_printf(&r->body,
-			      "<!doctype html><html><head><title>onionmeter exporter</title>"
-			      "</head><body><h1>onionmeter exporter %s</h1><ul>"
-			      "<li><a href=\"metrics\">metrics</a></li>"
-			      "<li><a href=\"-/healthy\">healthy</a></li>"
-			      "<li><a href=\"-/ready\">ready</a></li>%s</ul></body></html>\n",
-			      OM_VERSION,
-			      a->leaks_endpoint ? "<li><a href=\"leaks\">leak events</a></li>" : "");
-	} else if (a->leaks_endpoint && path_is(req, "/leaks")) {
-		r->content_type = "application/json";
-		want_events(a, 1);
-		om_collect(a->src, a->nsrc);
-		om_render_events_json(&r->body, a->src, a->nsrc);
-		want_events(a, 0);
-	} else if (path_is(req, "/-/healthy")) {
-		om_buf_printf(&r->body, "OK\n");
-	} else if (path_is(req, "/-/ready")) {
-		om_collect(a->src, a->nsrc);
-		for (i = 0; i < a->nsrc; i++)
-			if (!a->src[i].up) {
-				ready = 0;
-				om_buf_printf(&r->body, "not ready: %s\n",
-					      a->readers[i].error);
-			}
-		if (ready)
-			om_buf_printf(&r->body, "OK\n");
-		else
-			r->status = 503;
-	} else {
-		r->status = 404;
-		om_buf_printf(&r->body, "404 Not Found; try /metrics\n");
-	}
+	if (log_on)
+		log_changes(a);
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -154,19 +113,46 @@ static void close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, 0);
 }
 
-static void on_signal(uv_signal_t *s, int signum)
+static void on_stop(uv_signal_t *s, int signum)
 {
-	(void)signum;
+	struct app *a = s->data;
+
+	om_xlog("info", "shutting down", "signal", signum == SIGINT ? "INT" : "TERM", (char *)0);
 	/* stop accepting, drop clients; in-flight responses are small */
+	om_http_close(&a->srv);
 	uv_walk(s->loop, close_walk, 0);
 }
 
-static int parse_format(const char *s, enum om_format *f)
+/* SIGHUP: let go of every segment and attach afresh, as after a
+ * replacement (the operator moved or recreated one). */
+static void on_hup(uv_signal_t *s, int signum)
+{
+	struct app *a = s->data;
+	int i;
+
+	(void)signum;
+	om_xlog("info", "re-opening segments", "signal", "HUP", (char *)0);
+	for (i = 0; i < a->nsrc; i++) {
+		om_reader_close(&a->readers[i]);
+		a->logged[i] = -1;
+	}
+	om_app_collect(a, 0);
+}
+
+static void on_watch(uv_timer_t *t)
+{
+	om_app_collect(t->data, 0);
+}
+
+static int parse_format(const char *s, enum om_format *f, int *report)
 {
 	static const char *const names[] = { "prometheus", "openmetrics", "json",
 					     "summary" };
 	int i;
 
+	*report = !strcmp(s, "report") ? 1 : !strcmp(s, "report-json") ? 2 : 0;
+	if (*report)
+		return 0;
 	for (i = 0; i < 4; i++)
 		if (!strcmp(s, names[i])) {
 			*f = (enum om_format)i;
@@ -175,41 +161,101 @@ static int parse_format(const char *s, enum om_format *f)
 	return -1;
 }
 
+static int parse_exit(const char *s, struct om_run *run)
+{
+	char *end;
+	long v;
+
+	run->exited = strncmp(s, "signal:", 7) != 0;
+	v = strtol(run->exited ? s : s + 7, &end, 10);
+	if (*end || end == s || v < 0 || v > 255)
+		return -1;
+	run->code = (int)v;
+	return 0;
+}
+
+static int once(struct app *a, enum om_format fmt, int report, const struct om_run *run,
+		int fail_on_leak)
+{
+	struct om_procs *procs[OM_MAX_ITEMS] = { 0 };
+	struct om_buf b = { 0 };
+	int i, down = 0;
+
+	if (report) {
+		om_app_collect(a, 1);
+		for (i = 0; i < a->nsrc; i++)
+			if (a->src[i].up && (procs[i] = malloc(sizeof *procs[i])) &&
+			    om_reader_procs(&a->readers[i], procs[i]) < 0)
+				procs[i]->n = 0;
+		om_render_report(&b, a->src, a->nsrc, procs, run, report == 2);
+		for (i = 0; i < a->nsrc; i++)
+			free(procs[i]);
+	} else {
+		om_app_collect(a, fmt == OM_FMT_JSON || fmt == OM_FMT_SUMMARY);
+		om_render(&b, fmt, a->src, a->nsrc, 0);
+		for (i = 0; i < a->nsrc; i++)
+			if (!a->src[i].up) {
+				fprintf(stderr, "onionmeter-exporter: segment %s is down: %s\n",
+					a->readers[i].name, a->readers[i].error);
+				down = 1;
+			}
+	}
+	if (b.oom) {
+		fprintf(stderr, "onionmeter-exporter: out of memory\n");
+		return 1;
+	}
+	fwrite(b.p, 1, b.len, stdout);
+	om_buf_free(&b);
+	if (fflush(stdout) != 0)
+		return 1;
+	/* a run that never attached has no segment: a report, not an error */
+	if (fail_on_leak && om_leak_total(a->src, a->nsrc))
+		return 3;
+	return down;
+}
+
 int main(int argc, char **argv)
 {
+	enum { O_RUN_COMMAND = 256, O_RUN_EXIT, O_FAIL_ON_LEAK };
 	static const struct option opts[] = {
 		{ "listen", required_argument, 0, 'l' },
+		{ "web.listen-address", required_argument, 0, 'l' },
 		{ "segment", required_argument, 0, 's' },
 		{ "once", no_argument, 0, 'o' },
 		{ "remove", no_argument, 0, 'R' },
 		{ "format", required_argument, 0, 'f' },
+		{ "run-command", required_argument, 0, O_RUN_COMMAND },
+		{ "run-exit", required_argument, 0, O_RUN_EXIT },
+		{ "fail-on-leak", no_argument, 0, O_FAIL_ON_LEAK },
 		{ "leaks-endpoint", no_argument, 0, 'L' },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
 	};
 	static struct app app;
-	const char *listen[MAX_ITEMS], *segs[MAX_ITEMS];
-	int nlisten = 0, nsegs = 0, once = 0, remove = 0, opt, i, rc;
+	const char *listen[OM_MAX_ITEMS], *segs[OM_MAX_ITEMS];
+	int nlisten = 0, nsegs = 0, once_mode = 0, remove = 0, report = 0, fail_on_leak = 0;
+	int opt, i, rc;
+	struct om_run run = { 0, -1, 0 };
 	enum om_format fmt = OM_FMT_PROMETHEUS;
-	struct om_http_server srv;
-	uv_signal_t sigterm, sigint;
+	uv_signal_t sigterm, sigint, sighup;
+	uv_timer_t watch;
 	uv_loop_t *loop;
 
 	while ((opt = getopt_long(argc, argv, "l:s:f:hV", opts, 0)) != -1) {
 		switch (opt) {
 		case 'l':
-			if (nlisten == MAX_ITEMS)
+			if (nlisten == OM_MAX_ITEMS)
 				goto too_many;
 			listen[nlisten++] = optarg;
 			break;
 		case 's':
-			if (nsegs == MAX_ITEMS)
+			if (nsegs == OM_MAX_ITEMS)
 				goto too_many;
 			segs[nsegs++] = optarg;
 			break;
 		case 'o':
-			once = 1;
+			once_mode = 1;
 			break;
 		case 'R':
 			remove = 1;
@@ -218,18 +264,31 @@ int main(int argc, char **argv)
 			app.leaks_endpoint = 1;
 			break;
 		case 'f':
-			if (parse_format(optarg, &fmt) < 0) {
-				fprintf(stderr, "onionmeter-exporter: unknown format '%s' "
-					"(want prometheus, openmetrics, json or summary)\n",
-					optarg);
+			if (parse_format(optarg, &fmt, &report) < 0) {
+				fprintf(stderr, "onionmeter-exporter: unknown format '%s' (want "
+					"prometheus, openmetrics, json, summary, report or "
+					"report-json)\n", optarg);
 				return 2;
 			}
+			break;
+		case O_RUN_COMMAND:
+			run.command = optarg;
+			break;
+		case O_RUN_EXIT:
+			if (parse_exit(optarg, &run) < 0) {
+				fprintf(stderr, "onionmeter-exporter: --run-exit wants a status "
+					"(0-255) or signal:N, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case O_FAIL_ON_LEAK:
+			fail_on_leak = 1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
 		case 'V':
-			printf("onionmeter-exporter %s\n", OM_VERSION);
+			printf("onionmeter-exporter %s (revision %s)\n", OM_VERSION, OM_REVISION);
 			return 0;
 		default:
 			fprintf(stderr, "Try 'onionmeter-exporter --help'.\n");
@@ -239,6 +298,11 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "onionmeter-exporter: unexpected argument '%s'\n"
 			"Try 'onionmeter-exporter --help'.\n", argv[optind]);
+		return 2;
+	}
+	if ((report || fail_on_leak) && !once_mode) {
+		fprintf(stderr, "onionmeter-exporter: --format report and --fail-on-leak "
+			"need --once\n");
 		return 2;
 	}
 	if (!nsegs) {
@@ -253,6 +317,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		app.src[i].r = &app.readers[i];
+		app.logged[i] = -1;
 	}
 	app.nsrc = nsegs;
 
@@ -267,60 +332,48 @@ int main(int argc, char **argv)
 			}
 		return failed;
 	}
-	if (once) {
-		struct om_buf b = { 0 };
-		int down = 0;
-
-		want_events(&app, fmt == OM_FMT_JSON || fmt == OM_FMT_SUMMARY);
-		scrape(&app, &b, fmt);
-		for (i = 0; i < app.nsrc; i++)
-			if (!app.src[i].up) {
-				fprintf(stderr, "onionmeter-exporter: segment %s is down: %s\n",
-					app.readers[i].name, app.readers[i].error);
-				down = 1;
-			}
-		if (b.oom) {
-			fprintf(stderr, "onionmeter-exporter: out of memory\n");
-			return 1;
-		}
-		fwrite(b.p, 1, b.len, stdout);
-		om_buf_free(&b);
-		return fflush(stdout) != 0 || down;
-	}
+	if (once_mode)
+		return once(&app, fmt, report, &run, fail_on_leak);
 
 	signal(SIGPIPE, SIG_IGN);
 	loop = uv_default_loop();
-	om_http_init(&srv, loop, handle, &app);
+	om_http_init(&app.srv, loop, om_app_handle, &app);
 	if (!nlisten)
 		listen[nlisten++] = DEFAULT_LISTEN;
 	for (i = 0; i < nlisten; i++) {
-		rc = om_http_listen(&srv, listen[i]);
+		rc = om_http_listen(&app.srv, listen[i]);
 		if (rc < 0) {
-			fprintf(stderr, "onionmeter-exporter: cannot listen on %s: %s%s\n",
-				listen[i], uv_strerror(rc),
-				rc == UV_EADDRINUSE ? " (another exporter running?)" : "");
+			om_xlog("error", "cannot listen", "address", listen[i], "err", uv_strerror(rc),
+				"hint", rc == UV_EADDRINUSE ? "another exporter running?"
+				: rc == UV_EINVAL ? "want HOST:PORT, [V6]:PORT or :PORT" : "",
+				(char *)0);
 			return 1;
 		}
 	}
 	uv_signal_init(loop, &sigterm);
-	uv_signal_start(&sigterm, on_signal, SIGTERM);
 	uv_signal_init(loop, &sigint);
-	uv_signal_start(&sigint, on_signal, SIGINT);
-	fprintf(stderr, "onionmeter-exporter %s: serving", OM_VERSION);
+	uv_signal_init(loop, &sighup);
+	sigterm.data = sigint.data = sighup.data = &app;
+	uv_signal_start(&sigterm, on_stop, SIGTERM);
+	uv_signal_start(&sigint, on_stop, SIGINT);
+	uv_signal_start(&sighup, on_hup, SIGHUP);
 	for (i = 0; i < nlisten; i++)
-		fprintf(stderr, " http://%s/metrics", listen[i]);
-	fprintf(stderr, " for segment(s)");
-	for (i = 0; i < nsegs; i++)
-		fprintf(stderr, " %s", segs[i]);
-	fprintf(stderr, "\n");
+		om_xlog("info", "listening", "address", listen[i], "version", OM_VERSION,
+			"revision", OM_REVISION, (char *)0);
+	log_on = 1;
+	om_app_collect(&app, 0);
+	uv_timer_init(loop, &watch);
+	watch.data = &app;
+	uv_timer_start(&watch, on_watch, WATCH_MS, WATCH_MS);
 	uv_run(loop, UV_RUN_DEFAULT);
 	for (i = 0; i < app.nsrc; i++)
 		om_reader_close(&app.readers[i]);
 	uv_loop_close(loop);
+	om_xlog("info", "stopped", (char *)0);
 	return 0;
 
 too_many:
 	fprintf(stderr, "onionmeter-exporter: at most %d --listen and %d --segment\n",
-		MAX_ITEMS, MAX_ITEMS);
+		OM_MAX_ITEMS, OM_MAX_ITEMS);
 	return 2;
 }

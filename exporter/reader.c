@@ -77,6 +77,7 @@ static int attach(struct om_reader *r)
 	r->owner = st.st_uid;
 	r->dev = st.st_dev;
 	r->ino = st.st_ino;
+	r->attaches++;
 	return 0;
 }
 
@@ -154,6 +155,10 @@ void om_reader_sum(const char *map, const struct om_geom *g,
 		if (!claims)
 			continue;
 		t->slots_used++;
+		pol = __atomic_load_n(&s->head.policy, __ATOMIC_RELAXED);
+		enf = __atomic_load_n(&s->head.enforce, __ATOMIC_RELAXED);
+		if (pol < OM_NPOLICY)
+			t->policy_seen[pol][enf ? 1 : 0]++;
 		sum_pblock(&s->p, t, gauge);
 		if (nt > OM_TBLOCKS)
 			nt = OM_TBLOCKS;
@@ -170,8 +175,6 @@ void om_reader_sum(const char *map, const struct om_geom *g,
 		if (!live || !live[i])
 			continue;
 		t->processes++;
-		pol = __atomic_load_n(&s->head.policy, __ATOMIC_RELAXED);
-		enf = __atomic_load_n(&s->head.enforce, __ATOMIC_RELAXED);
 		if (pol < OM_NPOLICY)
 			t->policy[pol][enf ? 1 : 0]++;
 		/* a new holder settles its predecessor's gauges first */
@@ -281,6 +284,48 @@ int om_reader_events(struct om_reader *r, struct om_events *out)
 {
 	out->n = 0;
 	return guarded(r, events, out);
+}
+
+static void copy_str(char *dst, const char *src, size_t n)
+{
+	size_t i;
+
+	memcpy(dst, src, n);
+	dst[n - 1] = '\0';
+	for (i = 0; i < n && dst[i]; i++)
+		;
+	memset(dst + i, 0, n - i);
+}
+
+void om_procs_from(const char *map, const struct om_geom *g, uint64_t hwm_seen,
+		   struct om_procs *out)
+{
+	uint64_t i, n = hwm_seen < g->nslots ? hwm_seen : g->nslots;
+
+	out->n = 0;
+	for (i = 0; i < n; i++) {
+		const struct om_slot *s = (const void *)(map + g->slots_off + i * g->slot_size);
+		struct om_proc_info *p = &out->p[out->n];
+
+		if (!__atomic_load_n(&s->head.claims, __ATOMIC_RELAXED))
+			continue;
+		p->pid = (uint32_t)__atomic_load_n(&s->head.pid, __ATOMIC_RELAXED);
+		copy_str(p->comm, s->head.comm, sizeof p->comm);
+		copy_str(p->cmd, s->cmd, sizeof p->cmd);
+		out->n++;
+	}
+}
+
+static int procs(struct om_reader *r, void *arg)
+{
+	om_procs_from(r->map, &r->g, r->hwm_seen, arg);
+	return 0;
+}
+
+int om_reader_procs(struct om_reader *r, struct om_procs *out)
+{
+	out->n = 0;
+	return guarded(r, procs, out);
 }
 
 int om_reader_remove(struct om_reader *r)

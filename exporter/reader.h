@@ -31,6 +31,7 @@ struct om_totals {
 	uint64_t slots, slots_used;
 	uint64_t uncounted[OM_NUNCOUNTED];
 	uint64_t policy[OM_NPOLICY][2]; /* live processes by policy, enforce */
+	uint64_t policy_seen[OM_NPOLICY][2]; /* every slot's last holder, live or not */
 	int live_known; /* 0: the liveness semaphores cannot be read */
 };
 
@@ -51,6 +52,18 @@ struct om_events {
 	struct om_event ev[OM_RING_ENTRIES];
 };
 
+/* The last holder of each slot ever claimed: who the events' pids were. */
+struct om_proc_info {
+	uint32_t pid;
+	char comm[16];
+	char cmd[OM_CMD_LEN]; /* its command line, NULs made spaces; may be empty */
+};
+
+struct om_procs {
+	int n;
+	struct om_proc_info p[OM_SLOTS_MAX];
+};
+
 struct om_reader {
 	char name[PATH_MAX]; /* as given on the command line */
 	char path[PATH_MAX];
@@ -62,6 +75,7 @@ struct om_reader {
 	uint64_t hwm_seen; /* slots ever claimed grow only: a smaller mark is a lie */
 	dev_t dev;
 	ino_t ino;
+	unsigned attaches; /* successful attaches: a change while up is a replacement */
 	char error[PATH_MAX + 160]; /* why it is not up, for humans */
 	const char *live_error;     /* why liveness is unknown, or NULL */
 };
@@ -78,6 +92,8 @@ int om_reader_remove(struct om_reader *r);
 
 /* Copy the valid, complete events out of the ring, oldest first. */
 int om_reader_events(struct om_reader *r, struct om_events *out);
+/* The last holder of every slot ever claimed. */
+int om_reader_procs(struct om_reader *r, struct om_procs *out);
 
 /* Pure parts, exposed for the fuzzer and tests: sum an image whose
  * geometry g was validated (om_layout_check) for at least g->size bytes;
@@ -85,5 +101,7 @@ int om_reader_events(struct om_reader *r, struct om_events *out);
 void om_reader_sum(const char *map, const struct om_geom *g,
 		   const unsigned short *live, struct om_totals *t, uint64_t *hwm_seen);
 void om_events_from(const char *map, const struct om_geom *g, struct om_events *out);
+void om_procs_from(const char *map, const struct om_geom *g, uint64_t hwm_seen,
+		   struct om_procs *out);
 
 #endif

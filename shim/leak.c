@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "dns.h"
 #include "bind.h"
 #include "handshake.h"
+#include "log.h"
 #include "peek.h"
 #include "real.h"
 #include "shim.h"
@@ -37,6 +39,37 @@ static void ring_put(const struct om_ring_entry *ev)
 	memcpy((char *)slot + sizeof slot->seq, (const char *)ev + sizeof ev->seq,
 	       sizeof *ev - sizeof ev->seq);
 	__atomic_store_n(&slot->seq, 2 * pos + 2, __ATOMIC_RELEASE);
+}
+
+/* An enforced refusal is said, as torsocks says its own: the program
+ * sees only EACCES.  One logfmt line, rate-limited (log.h). */
+static void say_refused(unsigned kind, int fam, const void *addr, uint16_t port,
+			const char *name)
+{
+	static const char *const kinds[] = OM_LEAK_NAMES, *const policies[] = OM_POLICY_NAMES;
+	char dest[272], pid[24], comm[17] = { 0 }, num[8]; /* a DNS name is 253 at most */
+	size_t n;
+
+	if (fam == 4 || fam == 6) {
+		n = 0;
+		if (fam == 6)
+			dest[n++] = '[';
+		if (!inet_ntop(fam == 4 ? AF_INET : AF_INET6, addr, dest + n, INET6_ADDRSTRLEN))
+			dest[n] = '\0';
+		n = strlen(dest);
+		if (fam == 6)
+			dest[n++] = ']';
+		dest[n++] = ':';
+		strcpy(dest + n, om_udec(num, port));
+	} else {
+		n = name ? strnlen(name, sizeof dest - 1) : 0;
+		memcpy(dest, name ? name : "", n);
+		dest[n] = '\0';
+	}
+	prctl(PR_GET_NAME, comm); /* attached or not */
+	om_logfmt("warn", "refused", "kind", kind < OM_NLEAK ? kinds[kind] : "?", "dest", dest,
+		  "pid", om_udec(pid, (unsigned long long)getpid()), "program", comm,
+		  "policy", policies[om_cfg.policy < OM_NPOLICY ? om_cfg.policy : 0], (char *)0);
 }
 
 int om_leak(unsigned kind, int fam, const void *addr, uint16_t port,
@@ -71,6 +104,8 @@ int om_leak(unsigned kind, int fam, const void *addr, uint16_t port,
 	if (p)
 		memcpy(ev.comm, om_proc.me->head.comm, sizeof ev.comm);
 	ring_put(&ev);
+	if (blocked)
+		say_refused(kind, fam, addr, port, name);
 	return blocked;
 }
 

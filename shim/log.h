@@ -12,6 +12,12 @@ void om_say(const char *first, ...) __attribute__((sentinel));
 /* The same, from a signal handler (no locale, no errno change). */
 void om_say_raw(const char *line, unsigned long len);
 
+/* One logfmt line, "onionmeter: ts=... level=LEVEL msg=MSG key=value...",
+ * key/value strings up to NULL; values quoted and escaped as logfmt wants.
+ * At most 10 lines a second per process: the next line written carries
+ * suppressed=N for those left out.  Async-signal-safe. */
+void om_logfmt(const char *level, const char *msg, ...) __attribute__((sentinel));
+
 /* Decimal text of v in buf (at least 21 bytes); returns buf. */
 char *om_udec(char *buf, unsigned long long v);
 

@@ -1,4 +1,4 @@
-/* onionmeter shared-memory segment layout, version 3.
+/* onionmeter shared-memory segment layout, version 4.
  *
  * This header is the whole contract between the preload library (the only
  * writer) and the exporter (a reader that trusts nothing it reads).  Change
@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #define OM_MAGIC 0x5254454d4e4f494fULL /* "OIONMETR" little-endian */
-#define OM_LAYOUT_VERSION 3u
+#define OM_LAYOUT_VERSION 4u
 #define OM_HEADER_SIZE 4096u
 #define OM_PAGE 4096u /* regions are aligned to this; also the largest slot granule */
 
@@ -138,10 +138,15 @@ struct om_slot_head {
 	uint64_t reserved;
 };
 
+#define OM_CMD_LEN 128
+
 struct om_slot {
 	struct om_slot_head head;
 	struct om_pblock p;
 	struct om_tblock t[OM_TBLOCKS];
+	/* the last claimer's command line, NULs made spaces, cut to fit; for
+	 * humans (the report), never a label */
+	char cmd[OM_CMD_LEN];
 };
 
 /* A socket's class, for a process that receives it (SCM_RIGHTS, exec,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +67,38 @@ static void setup_once(void)
 		pthread_atfork(0, 0, child_wipe);
 }
 
+/* The command line, for the report: argv's strings lie end to end where
+ * the kernel put them, near the top of the stack.  One process_vm_readv()
+ * reads as much of them as is mapped (a partial read stops at the end of
+ * the mapping, where a memcpy would fault); NULs become spaces. */
+static const char *cmd_start;
+static int cmd_argc;
+
+static void put_cmd(char *dst)
+{
+	char buf[OM_CMD_LEN];
+	struct iovec l = { buf, sizeof buf - 1 }, r = { (void *)cmd_start, sizeof buf - 1 };
+	ssize_t got;
+	size_t n, i;
+	int args = 0;
+
+	memset(dst, 0, OM_CMD_LEN);
+	if (!cmd_start || (got = process_vm_readv(getpid(), &l, 1, &r, 1, 0)) <= 0)
+		return;
+	n = (size_t)got;
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\0') {
+			if (++args == cmd_argc)
+				break;
+			buf[i] = ' ';
+		} else if ((unsigned char)buf[i] < ' ') {
+			buf[i] = '?';
+		}
+	}
+	buf[i < n ? i : n] = '\0';
+	memcpy(dst, buf, strlen(buf));
+}
+
 /* Settle the slot we just claimed: the gauges the last holder left are
  * not ours (closed = opened), its thread blocks are free; then say we are
  * settled, so readers count our gauges from here on. */
@@ -88,6 +121,7 @@ static void settle(struct om_slot *me)
 		prctl(PR_GET_NAME, comm);
 		memcpy(me->head.comm, comm, sizeof me->head.comm);
 	}
+	put_cmd(me->cmd);
 	me->head.policy = (uint8_t)om_cfg.policy;
 	me->head.enforce = (uint8_t)om_cfg.enforce;
 	__atomic_store_n(&me->head.settled, claims, __ATOMIC_RELEASE);
@@ -162,7 +196,22 @@ void om_attach(void)
 }
 
 /* Only the environment: no syscall, no dlsym.  Everything else waits for
- * the first event worth counting. */
+ * the first event worth counting.  glibc passes a constructor main's
+ * arguments: the command line is kept for the slot (musl passes none). */
+#ifdef __GLIBC__
+__attribute__((constructor)) static void om_constructor(int argc, char **argv, char **envp)
+{
+	int err = errno;
+
+	(void)envp;
+	if (argc > 0 && argv && argv[0]) {
+		cmd_start = argv[0];
+		cmd_argc = argc;
+	}
+	om_cfg_load();
+	errno = err;
+}
+#else
 __attribute__((constructor)) static void om_constructor(void)
 {
 	int err = errno;
@@ -170,6 +219,7 @@ __attribute__((constructor)) static void om_constructor(void)
 	om_cfg_load();
 	errno = err;
 }
+#endif
 
 /* vfork.S, on failure: rc is -errno. */
 __attribute__((used)) long om_vfork_failed(long rc)

@@ -86,7 +86,7 @@ echo "ok: every dashboard query is valid PromQL"
 
 # 4. the commands in the unit, the manifests and the Dockerfile parse
 exporter_flags() { LD_PRELOAD= "$OM_EXPORTER" "$@" --help >/dev/null || om_fail "exporter rejects: $*"; }
-exec_start=$(sed -n 's/^ExecStart=[^ ]*onionmeter-exporter //p' "$D/systemd/onionmeter-exporter.service")
+exec_start=$(sed -n 's/^ExecStart=[^ ]*onionmeter-exporter //p' "$D/systemd/onionmeter-exporter.service.in")
 exporter_flags $exec_start
 "$PY" - "$D/kubernetes/onionmeter-sidecar.yaml" >"$OM_TMP/k8s-exporter-args" <<'PY'
 import sys, yaml
@@ -97,8 +97,28 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
                 print(" ".join(c["command"][1:]))
 PY
 exporter_flags $(cat "$OM_TMP/k8s-exporter-args")
-grep -q '^ENTRYPOINT \["onionmeter-run", "--exporter", "0.0.0.0:9477", "--"\]' "$D/container/Dockerfile" ||
+grep -q '^ENTRYPOINT \["onionmeter-run", "--exporter", ":9477", "--"\]' "$D/container/Dockerfile" ||
 	om_fail "Dockerfile entrypoint"
+# the README's Dockerfile snippets: every line an instruction, a comment or
+# a continuation (an instruction cannot carry a trailing comment)
+"$PY" - "$OM_SRC/README.md" <<'PY' || om_fail "a Dockerfile snippet in the README does not parse"
+import re, sys
+text = open(sys.argv[1]).read()
+blocks = re.findall(r"```dockerfile\n(.*?)```", text, re.S)
+assert blocks, "no dockerfile snippet"
+ins = re.compile(r"^(FROM|RUN|CMD|LABEL|EXPOSE|ENV|ADD|COPY|ENTRYPOINT|VOLUME|USER|WORKDIR|ARG|ONBUILD|STOPSIGNAL|HEALTHCHECK|SHELL) ")
+for b in blocks:
+    cont = False
+    for line in b.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not cont:
+            assert ins.match(line), "not an instruction: " + line
+            if line.startswith("FROM "):
+                assert len(line.split()) in (2, 4), "FROM takes an image (AS name): " + line
+        cont = line.rstrip().endswith("\\")
+print("ok: %d Dockerfile snippet(s) in the README parse" % len(blocks))
+PY
 "$OM_RUN" --help | grep -q -- '--exporter ADDR' || om_fail "onionmeter-run lost --exporter"
 for v in $(grep -ho 'ONIONMETER_[A-Z_]*' "$D"/systemd/* "$D"/kubernetes/* "$D"/container/* | sort -u); do
 	grep -q "\"$v\"" "$OM_SRC"/shim/*.c || om_fail "deploy files use $v, which the shim does not read"

@@ -51,6 +51,20 @@ assert fams["onionmeter_dial_duration_seconds"].type == "histogram"
 ' om.txt || om_fail "OpenMetrics output does not parse"
 echo "ok: OpenMetrics served on request"
 
+# q-values decide (RFC 9110): q=0 refuses OpenMetrics, a higher q for
+# text wins, equal q goes to the one listed first
+ctype() { curl -s -o /dev/null -w '%{content_type}' -H "Accept: $1" "$BASE/metrics"; }
+case $(ctype 'application/openmetrics-text;version=1.0.0;q=0,text/plain;version=0.0.4') in
+text/plain*) ;; *) om_fail "openmetrics-text;q=0 still got OpenMetrics" ;; esac
+case $(ctype 'application/openmetrics-text;q=0.4,text/plain;q=0.5') in
+text/plain*) ;; *) om_fail "a higher q for text/plain lost" ;; esac
+case $(ctype 'text/plain, application/openmetrics-text') in
+text/plain*) ;; *) om_fail "equal q: the first listed must win" ;; esac
+case $(ctype 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1') in
+application/openmetrics-text*) ;; *) om_fail "Prometheus's own Accept header did not get OpenMetrics" ;; esac
+echo "ok: Accept q-values honoured"
+grep -Eq '^onionmeter_build_info\{version="[0-9.]+",revision="[^"]+"\} 1$' m.txt || om_fail "build_info without version and revision"
+
 # methods, paths, malformed requests
 [ "$(status "$BASE/nope")" = 404 ] || om_fail "404"
 [ "$(status -X POST "$BASE/metrics")" = 405 ] || om_fail "405"
@@ -123,11 +137,52 @@ LD_PRELOAD= "$OM_EXPORTER" --format nope --once 2>err && om_fail "bad --format a
 grep -q "unknown format" err || om_fail "bad --format message"
 LD_PRELOAD= "$OM_EXPORTER" --help | grep -q -- '--listen' || om_fail "--help"
 
+# SIGHUP re-opens the segments; the exporter lives on.  A segment replaced
+# under it is noticed and logged, as is one that goes away.
+kill -HUP "$EXPORTER_PID"
+sleep 0.2
+kill -0 "$EXPORTER_PID" 2>/dev/null || om_fail "SIGHUP killed the exporter"
+[ "$(status "$BASE/-/ready")" = 200 ] || om_fail "not ready after SIGHUP"
+grep -q 'level=info msg="re-opening segments" signal=HUP' exporter.err || om_fail "SIGHUP not logged"
+LD_PRELOAD= "$OM_EXPORTER" --remove --segment "$seg"
+[ "$(status "$BASE/-/ready")" = 503 ] || om_fail "ready with the segment removed"
+ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c 'import socket; socket.socket().connect_ex(("127.0.0.1", 1))'
+[ "$(status "$BASE/-/ready")" = 200 ] || om_fail "the new segment was not picked up"
+grep -q "level=warn msg=\"segment down\" segment=$seg reason=" exporter.err || om_fail "segment down not logged"
+[ "$(grep -c "msg=\"segment up\" segment=$seg " exporter.err)" -ge 2 ] || om_fail "segment up not logged each time"
+# every line is logfmt with a timestamp and a level
+"$PY" - exporter.err <<'PY' || om_fail "the exporter's log is not logfmt"
+import re, sys
+pair = r'[a-z_]+=(?:"(?:[^"\\]|\\.)*"|[^ "=]+)'
+line = re.compile(r'^ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=(info|warn|error) msg=\S.*$')
+for l in open(sys.argv[1]):
+    l = l.rstrip("\n")
+    assert line.match(l) and re.fullmatch(r'(?:%s)(?: %s)*' % (pair, pair), l), l
+PY
+echo "ok: SIGHUP re-opens, segment changes logged, logfmt throughout"
+
+# listen addresses as operators write them: :PORT, a host name, the
+# Prometheus-style flag
+P2=$(om_free_port)
+LD_PRELOAD= "$OM_EXPORTER" --web.listen-address ":$P2" --segment "$seg" 2>/dev/null &
+p2=$!
+P3=$(om_free_port)
+LD_PRELOAD= "$OM_EXPORTER" --listen "localhost:$P3" --segment "$seg" 2>/dev/null &
+p3=$!
+OM_PIDS="$OM_PIDS $p2 $p3"
+om_wait_port 127.0.0.1 "$P2"
+om_wait_port 127.0.0.1 "$P3"
+[ "$(status "http://[::1]:$P2/-/healthy")" = 200 ] || om_fail ":PORT does not listen on IPv6 too"
+LD_PRELOAD= "$OM_EXPORTER" --listen "no-such-host.invalid:1" --segment "$seg" 2>err && om_fail "an unknown host was accepted"
+grep -q 'msg="cannot listen" address=no-such-host.invalid:1' err || om_fail "unknown host message: $(cat err)"
+echo "ok: --web.listen-address, :PORT (both families) and host names"
+
 # SIGTERM: a clean exit, status 0
 kill -TERM "$EXPORTER_PID"
 for i in $(seq 1 50); do kill -0 "$EXPORTER_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$EXPORTER_PID" 2>/dev/null && om_fail "exporter ignored SIGTERM"
 wait "$EXPORTER_PID" && rc=0 || rc=$?
 [ "$rc" = 0 ] || om_fail "exporter exit status $rc after SIGTERM"
+grep -q 'msg="shutting down" signal=TERM' "$OM_TMP/exporter.err" || om_fail "shutdown not logged"
 echo "ok: SIGTERM exits cleanly"
 echo PASS

@@ -94,8 +94,12 @@ run_victim() {
 	set -e
 	[ "$rc" = 3 ] || { cat "$OM_TMP/$name.err" >&2; om_fail "$name: victim exit status $rc, want 3"; }
 	[ "$out" = "acked $((conns * 1000))" ] || om_fail "$name: victim output '$out'"
-	[ "$(grep -c '^onionmeter: ' "$OM_TMP/$name.err" || true)" -le 1 ] ||
+	# at most one complaint about the segment; the enforced lookup is
+	# refused, and says so, whatever the segment
+	[ "$(grep '^onionmeter: ' "$OM_TMP/$name.err" | grep -vc ' msg=refused kind=onion_dns ' || true)" -le 1 ] ||
 		{ cat "$OM_TMP/$name.err" >&2; om_fail "$name: more than one message"; }
+	grep -q ' msg=refused kind=onion_dns dest=victim' "$OM_TMP/$name.err" ||
+		{ cat "$OM_TMP/$name.err" >&2; om_fail "$name: the refused lookup was not said"; }
 	! grep -v '^onionmeter: ' "$OM_TMP/$name.err" | grep -q . ||
 		{ cat "$OM_TMP/$name.err" >&2; om_fail "$name: unexpected stderr"; }
 }

@@ -100,7 +100,10 @@ om_expect "$seg" 'onionmeter_dials_total{class="proxied",outcome="success"}' 1
 # 4. enforced: every leaking call fails before anything is sent
 : >"$OM_TMP/sink.log"
 seg=$OM_TMP/enforce.seg
-if run "$seg" onion-only 1 -- "${CURL[@]}" "http://198.18.0.1:8081/"; then om_fail "enforced direct dial succeeded"; fi
+if run "$seg" onion-only 1 -- "${CURL[@]}" "http://198.18.0.1:8081/" 2>"$OM_TMP/refusal.log"; then om_fail "enforced direct dial succeeded"; fi
+# the refusal is said, one logfmt line with kind, destination, pid, program
+grep -Eq '^onionmeter: ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z level=warn msg=refused kind=direct_connect dest=198.18.0.1:8081 pid=[0-9]+ program=curl policy=onion-only$' \
+	"$OM_TMP/refusal.log" || { cat "$OM_TMP/refusal.log" >&2; om_fail "no refusal line for the direct dial"; }
 if run "$seg" onion-only 1 -- "${CURL[@]}" --socks5 127.0.0.1:1080 "http://198.18.0.1:8081/"; then
 	om_fail "enforced proxied clearnet dial succeeded"
 fi
@@ -113,12 +116,28 @@ out=$(run "$seg" onion-only 1 -- "$PY" -c 'import socket
 try: socket.getaddrinfo("'"$ONION"'", 80); print("resolved")
 except socket.gaierror as e: print(e.errno == socket.EAI_FAIL and "EAI_FAIL" or e)')
 [ "$out" = EAI_FAIL ] || om_fail "enforced onion lookup: $out"
+# a burst: at most 10 lines a second per process, the rest counted in the
+# next line; with ONIONMETER_LOG, in that file and not on stderr
+ONIONMETER_LOG=$OM_TMP/shim.log run "$seg" onion-only 1 -- "$PY" -c 'import socket, time
+time.sleep(1.02 - time.time() % 1)  # the limit counts per second: start a fresh one
+for i in range(40):
+    try: socket.create_connection(("198.18.0.1", 8081), timeout=1)
+    except PermissionError: pass
+time.sleep(1.1)
+try: socket.getaddrinfo("x\"y.onion", 80)
+except socket.gaierror: pass' 2>"$OM_TMP/burst.err"
+[ ! -s "$OM_TMP/burst.err" ] || om_fail "with ONIONMETER_LOG, refusals still went to stderr: $(cat "$OM_TMP/burst.err")"
+[ "$(grep -c 'msg=refused kind=direct_connect' "$OM_TMP/shim.log")" = 10 ] ||
+	{ cat "$OM_TMP/shim.log" >&2; om_fail "the burst was not limited to 10 lines"; }
+grep -q 'msg=refused kind=onion_dns dest="x\\"y.onion" .* suppressed=30$' "$OM_TMP/shim.log" ||
+	{ cat "$OM_TMP/shim.log" >&2; om_fail "the line after the burst does not say 30 were left out, or the name is not escaped"; }
+echo "ok: each refusal logged (logfmt, rate-limited, to ONIONMETER_LOG when set)"
 sleep 0.5 # let the sink log anything that did get through
 sink_empty "enforcement"
-om_expect "$seg" 'onionmeter_leaks_total{kind="direct_connect",action="blocked"}' 1
+om_expect "$seg" 'onionmeter_leaks_total{kind="direct_connect",action="blocked"}' 41
 om_expect "$seg" 'onionmeter_leaks_total{kind="proxied_clearnet",action="blocked"}' 1
 om_expect "$seg" 'onionmeter_leaks_total{kind="udp",action="blocked"}' 1
-om_expect "$seg" 'onionmeter_leaks_total{kind="onion_dns",action="blocked"}' 1
+om_expect "$seg" 'onionmeter_leaks_total{kind="onion_dns",action="blocked"}' 2
 # legitimate onion dials keep working
 run "$seg" onion-only 1 -- "${CURL[@]}" --socks5-hostname 127.0.0.1:1080 "http://$ONION:8080/f" ||
 	om_fail "an onion dial was refused under enforcement"
@@ -130,7 +149,8 @@ set +e
 rc=$?
 set -e
 [ "$rc" = 0 ] || om_fail "report run exit status $rc"
-grep -q 'direct_connect.*observed.*(curl) -> 198.18.0.1:8080' "$OM_TMP/report" ||
+grep -q '^    1 x direct_connect observed -> 198.18.0.1:8080$' "$OM_TMP/report" &&
+	grep -q "^        by ${CURL[*]} http://198.18.0.1:8080/f (pid [0-9]*) " "$OM_TMP/report" ||
 	{ cat "$OM_TMP/report"; om_fail "report does not name the leak"; }
 cat "$OM_TMP/report"
 echo PASS

@@ -7,38 +7,106 @@ set -eu
 om_tmpdir
 export ONIONMETER_SEGMENT=$OM_TMP/seg
 
-# exit status passes through; death by signal is death by the same signal
-set +e
-"$OM_RUN" -- sh -c 'exit 3'; [ $? = 3 ] || om_fail "exit status not kept"
-"$OM_RUN" --report -- sh -c 'exit 4' 2>/dev/null; [ $? = 4 ] || om_fail "exit status not kept with --report"
-"$OM_RUN" --report -- sh -c 'kill -TERM $$' 2>/dev/null; rc=$?
-set -e
-[ "$rc" = 143 ] || om_fail "a command killed by SIGTERM: wrapper exit $rc, want death by SIGTERM (143)"
-echo "ok: exit status and death by signal kept"
+# exit status passes through exactly, with or without a supervisor; death
+# by a signal is death by the same signal, and an exit 130 is no SIGINT
+status_of() { # how "$@" ended: "exit N" or "signal N", as waitpid() says
+	"$PY" -c 'import subprocess, sys
+r = subprocess.run(sys.argv[1:], stderr=subprocess.DEVNULL).returncode
+print("signal %d" % -r if r < 0 else "exit %d" % r)' "$@"
+}
+for mode in "" --report --fail-on-leak; do
+	for code in 0 3 126 129 130 143 159 255; do
+		got=$(status_of "$OM_RUN" $mode -- sh -c "exit $code")
+		[ "$got" = "exit $code" ] || om_fail "onionmeter-run $mode: exit $code came back as $got"
+	done
+	# (the ASan runtime, preloaded in the sanitizer build, turns a SIGSEGV
+	# into its report and an abort: that signal is checked in the plain one)
+	sigs="INT TERM KILL USR1"
+	[ "${OM_SANITIZED:-0}" != 0 ] || sigs="$sigs SEGV"
+	for sig in $sigs; do
+		n=$(kill -l "$sig")
+		got=$(status_of "$OM_RUN" $mode -- sh -c "kill -$sig \$\$")
+		[ "$got" = "signal $n" ] || om_fail "onionmeter-run $mode: death by SIG$sig came back as $got"
+	done
+done
+got=$(status_of "$OM_RUN" --report -- /nonexistent/program)
+[ "$got" = "exit 127" ] || om_fail "a command that does not exist: $got, want exit 127"
+echo "ok: exit statuses 0-255 and deaths by signal kept exactly, with and without a supervisor"
 
 # --exporter: SIGTERM to the wrapper reaches the command; the exporter is
-# stopped after it; the command's exit status is the wrapper's
-PORT=$(om_free_port)
-"$OM_RUN" --exporter "127.0.0.1:$PORT" -- "$PY" -c '
+# stopped after it; the command's exit status is the wrapper's.  Fifty
+# times: the wrapper must never confuse the command's exit with a signal.
+for i in $(seq 1 50); do
+	rm -f "$OM_TMP/ready"
+	PORT=$(om_free_port)
+	"$OM_RUN" --exporter "127.0.0.1:$PORT" -- "$PY" -c '
 import signal, socket, sys, time
 socket.socket().connect_ex(("127.0.0.1", 1))  # attach: the shim attaches at the first socket
 signal.signal(signal.SIGTERM, lambda *a: sys.exit(7))
 open(sys.argv[1], "w").close()
 time.sleep(30)' "$OM_TMP/ready" 2>/dev/null &
-wpid=$!
-for i in $(seq 1 100); do [ -e "$OM_TMP/ready" ] && break; sleep 0.1; done
-om_wait_port 127.0.0.1 "$PORT"
-curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^onionmeter_processes 1$' || om_fail "exporter does not see the command"
-kill -TERM "$wpid"
+	wpid=$!
+	for _ in $(seq 1 200); do [ -e "$OM_TMP/ready" ] && break; sleep 0.05; done
+	[ -e "$OM_TMP/ready" ] || om_fail "iteration $i: the command never started"
+	if [ "$i" = 1 ]; then
+		om_wait_port 127.0.0.1 "$PORT"
+		curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^onionmeter_processes 1$' ||
+			om_fail "exporter does not see the command"
+	fi
+	kill -TERM "$wpid"
+	set +e
+	wait "$wpid"
+	rc=$?
+	set -e
+	[ "$rc" = 7 ] || om_fail "iteration $i: SIGTERM not forwarded (wrapper exit $rc, want the command's 7)"
+	if "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null; then
+		om_fail "iteration $i: the exporter outlived the command"
+	fi
+done
+echo "ok: SIGTERM forwarded, exporter stopped, status kept, 50 times out of 50"
+
+# --report: the command line, how it ended, a verdict, leaks grouped with
+# counts, the dropped events said; --report-json the same; --fail-on-leak.
+# Enforced, so that no lookup leaves this machine.
+LEAKY='import socket
+for i in range(300):
+    try:
+        socket.getaddrinfo("x%d.onion" % (i % 2), 80)
+    except OSError:
+        pass'
 set +e
-wait "$wpid"
+ONIONMETER_SEGMENT= "$OM_RUN" --policy onion-only --enforce --report --report-json "$OM_TMP/r.json" --fail-on-leak -- \
+	"$PY" -c "$LEAKY" 2>"$OM_TMP/report"
 rc=$?
 set -e
-[ "$rc" = 7 ] || om_fail "SIGTERM not forwarded (wrapper exit $rc, want the command's 7)"
-if "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null; then
-	om_fail "the exporter outlived the command"
-fi
-echo "ok: SIGTERM forwarded, exporter stopped, status kept"
+[ "$rc" = 3 ] || om_fail "--fail-on-leak: exit $rc after 300 leaks, want 3"
+grep -q "^  command: $PY -c 'import socket" "$OM_TMP/report" || om_fail "no command line in the report"
+grep -q '^  exit: status 0$' "$OM_TMP/report" || om_fail "no exit status in the report"
+grep -q '^verdict: 300 leaks of 1 kind under onion-only (enforced): 300 blocked, 0 let through$' "$OM_TMP/report" ||
+	{ cat "$OM_TMP/report" >&2; om_fail "wrong verdict"; }
+[ "$(grep -c ' x onion_dns blocked -> x[01].onion$' "$OM_TMP/report")" = 2 ] ||
+	{ cat "$OM_TMP/report" >&2; om_fail "events not grouped into two lines"; }
+grep -q '^  44 earlier event(s) not kept' "$OM_TMP/report" || om_fail "dropped events not said"
+"$PY" - "$OM_TMP/r.json" <<'PY' || om_fail "--report-json is wrong"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["exit"] == {"status": 0} and r["leaks"] == 300, r
+s = r["segments"][0]
+assert s["events_dropped"] == 44 and sum(e["count"] for e in s["events"]) == 256, s["events"]
+assert s["policies"] == [{"policy": "onion-only", "enforce": True}], s["policies"]
+PY
+set +e
+ONIONMETER_SEGMENT= "$OM_RUN" --fail-on-leak -- sh -c 'exit 5'
+rc=$?
+set -e
+[ "$rc" = 5 ] || om_fail "--fail-on-leak must keep a failing command's status ($rc)"
+"$OM_RUN" --enforce --report -- "$PY" -c 'import socket
+try:
+    socket.getaddrinfo("a" * 60 + ".b" * 10 + ".onion", 80)
+except OSError:
+    pass' 2>"$OM_TMP/report"
+grep -q '(name cut at 63 characters)' "$OM_TMP/report" || { cat "$OM_TMP/report" >&2; om_fail "a cut name is not marked"; }
+echo "ok: report verdict, grouping, dropped events, cut names, JSON and --fail-on-leak"
 
 # as PID 1 of a PID namespace (a container's entrypoint).  The wrapper is a
 # shell script, so the sanitizer build adds nothing here, and there the

@@ -62,6 +62,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ev = malloc(sizeof *ev);
 		om_events_from(img, &g, ev);
 		free(ev);
+		{
+			struct om_procs *pr = malloc(sizeof *pr);
+			int i;
+
+			om_procs_from(img, &g, hwm, pr);
+			for (i = 0; i < pr->n; i++)
+				if (strnlen(pr->p[i].cmd, sizeof pr->p[i].cmd) == sizeof pr->p[i].cmd ||
+				    strnlen(pr->p[i].comm, sizeof pr->p[i].comm) == sizeof pr->p[i].comm)
+					__builtin_trap(); /* not terminated */
+			if (pr->n > 2)
+				__builtin_trap();
+			free(pr);
+		}
 	}
 	free(img);
 	return 0;

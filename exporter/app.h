@@ -1,0 +1,29 @@
+/* The exporter's state, shared by main.c (set-up, signals, the log of
+ * segment changes) and routes.c (what each URL answers). */
+#ifndef OM_APP_H
+#define OM_APP_H
+
+#include "http.h"
+#include "render.h"
+
+#define OM_MAX_ITEMS 16
+
+struct app {
+	struct om_reader readers[OM_MAX_ITEMS];
+	struct om_source src[OM_MAX_ITEMS];
+	struct om_events events[OM_MAX_ITEMS];
+	int nsrc;
+	int leaks_endpoint;
+	/* what the log last said of each segment: -1 nothing yet, 0 down, 1 up */
+	int logged[OM_MAX_ITEMS];
+	unsigned logged_attaches[OM_MAX_ITEMS];
+	char logged_error[OM_MAX_ITEMS][160];
+	struct om_http_server srv;
+};
+
+/* Snapshot every segment (events too, if on) and log what changed. */
+void om_app_collect(struct app *a, int events);
+/* routes.c: the HTTP handler */
+void om_app_handle(const struct om_http_req *req, struct om_http_resp *r, void *arg);
+
+#endif

@@ -18,14 +18,16 @@
 #include "shim.h"
 #include "sockrec.h"
 
-/* An established TCP connection we did not dial: counted from now on. */
-void om_track_established(struct om_fd *e, unsigned cls)
+/* An established TCP connection we did not dial, its peer at d: counted
+ * from now on. */
+void om_track_established(struct om_fd *e, unsigned cls, int d)
 {
 	struct om_pblock *p = om_pblk();
 
 	om_track_drop_hs(e);
 	e->cls = (uint8_t)cls;
 	e->flags = (uint8_t)(OM_FDF_TCP | OM_FDF_DECIDED | OM_FDF_OPEN | (e->flags & OM_FDF_DNS));
+	om_sock_held(e, d);
 	e->dial = OM_DIAL_DONE;
 	if (p)
 		om_padd(&p->opened[cls], 1);
@@ -113,29 +115,68 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
 	dns = om_dns_dest((struct sockaddr *)&ss, sl) ? OM_FDF_DNS : 0;
 	e->flags = (uint8_t)((e->flags & ~OM_FDF_DNS) | dns);
 	if (type == SOCK_STREAM && inherited(e)) {
-		om_track_established(e, e->cls);
+		om_track_established(e, e->cls, d);
 	} else if (type == SOCK_STREAM && om_rec_lookup(fd, &cls) == 0) {
 		/* received (SCM_RIGHTS) or inherited across exec: its class
 		 * was recorded where it was decided */
-		om_track_established(e, cls);
+		om_track_established(e, cls, d);
 	} else if (type == SOCK_STREAM && tcp_fresh(fd, dir, r) && (om_track_drop_hs(e), e->hs = om_hs_alloc())) {
 		/* a dial we did not see start: follow it from here */
 		struct om_hs *h = om_hs_at(e->hs);
 
 		e->cls = (uint8_t)om_dest_class(d);
-		e->flags = OM_FDF_TCP | (d == OM_DEST_PROXY ? OM_FDF_PROXY_EP : 0) | dns;
+		e->flags = OM_FDF_TCP | dns;
+		om_sock_held(e, d);
 		e->sotype = SOCK_STREAM;
 		h->t0 = h->t_up = om_mono_ns();
 		e->dial = OM_DIAL_UP;
 		om_fd_set_hot(e, OM_HOT_SLOW);
 	} else if (type == SOCK_STREAM) {
-		om_track_established(e, om_dest_class(d));
+		om_track_established(e, om_dest_class(d), d);
 	} else {
 		om_track_drop_hs(e);
 		e->cls = (uint8_t)(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d));
 		e->flags = OM_FDF_DECIDED | dns;
 		e->dial = OM_DIAL_NONE;
 		om_fd_set_hot(e, om_settled_hot(e));
+	}
+}
+
+/* In a fork child, from the atfork handler (one thread, the parent's
+ * entries as they were): every settled connection the parent counted is
+ * counted again here, in the child's own slot.  Dials still in progress
+ * are left to their first use. */
+void om_adopt_inherited(void)
+{
+	unsigned pg, i;
+
+	if (!__atomic_load_n(&om_socks_counted, __ATOMIC_RELAXED) || om_passive())
+		return;
+	om_socks_counted = 0;
+	if (!om_ready())
+		return;
+	for (pg = 0; pg < OM_FD_MAX >> OM_FD_PAGE_SHIFT; pg++) {
+		struct om_fd_page *page = __atomic_load_n(&om_fd_pages[pg], __ATOMIC_ACQUIRE);
+
+		for (i = 0; page && i < OM_FD_PAGE; i++) {
+			struct om_fd *e = &page->e[i];
+			int d;
+
+			if ((e->flags & (OM_FDF_TCP | OM_FDF_DECIDED | OM_FDF_SOCK)) !=
+			    (OM_FDF_TCP | OM_FDF_DECIDED | OM_FDF_SOCK) || e->hs)
+				continue;
+			d = (e->flags & OM_FDF_PROXY_EP) ? OM_DEST_PROXY
+			  : (e->flags & OM_FDF_ADDR_DIRECT) ? OM_DEST_DIRECT : OM_DEST_LOCAL;
+			e->busy = 0;
+			e->flags &= (uint8_t)~OM_FDF_SOCK;
+			if (e->flags & OM_FDF_OPEN) {
+				om_track_established(e, e->cls, d);
+			} else {
+				/* a dial that failed on a socket still open */
+				om_sock_held(e, d);
+				om_fd_set_hot(e, om_settled_hot(e));
+			}
+		}
 	}
 }
 
@@ -230,7 +271,7 @@ void om_accepted(int fd, const struct sockaddr *peer, socklen_t len)
 	}
 	if ((p = om_pblk()))
 		om_padd(&p->accepted[cls], 1);
-	om_track_established(e, cls);
+	om_track_established(e, cls, d);
 	if (cls == OM_CLASS_ONION)
 		om_rec_publish(fd, cls);
 out:

@@ -58,7 +58,7 @@ static int is_loopback(uint8_t fam, const uint8_t *a)
 
 /* A Unix-domain socket is ours to follow only at a listed proxy path
  * (Tor's SocksPort unix:...); every other stays ignored. */
-static int unix_proxy(const struct sockaddr *sa, socklen_t len)
+static int unix_proxy(const struct om_config *c, const struct sockaddr *sa, socklen_t len)
 {
 	const struct sockaddr_un *su = (const void *)sa;
 	size_t n;
@@ -67,14 +67,15 @@ static int unix_proxy(const struct sockaddr *sa, socklen_t len)
 	if (len <= offsetof(struct sockaddr_un, sun_path) || !su->sun_path[0])
 		return 0;
 	n = strnlen(su->sun_path, len - offsetof(struct sockaddr_un, sun_path));
-	for (i = 0; i < om_cfg.nproxies; i++)
-		if (om_cfg.proxies[i].family == 1 && !strncmp(om_cfg.proxies[i].path, su->sun_path, n) &&
-		    om_cfg.proxies[i].path[n] == '\0')
+	for (i = 0; i < c->nproxies; i++)
+		if (c->proxies[i].family == 1 && !strncmp(c->proxies[i].path, su->sun_path, n) &&
+		    c->proxies[i].path[n] == '\0')
 			return 1;
 	return 0;
 }
 
-enum om_dest om_classify(const struct sockaddr *sa, socklen_t len)
+enum om_dest om_classify_in(const struct om_config *c, const struct sockaddr *sa,
+			    socklen_t len)
 {
 	uint8_t fam, addr[16];
 	uint16_t port;
@@ -83,23 +84,23 @@ enum om_dest om_classify(const struct sockaddr *sa, socklen_t len)
 	if (!sa)
 		return OM_DEST_NONE;
 	if (sa->sa_family == AF_UNIX)
-		return unix_proxy(sa, len) ? OM_DEST_PROXY : OM_DEST_NONE;
+		return unix_proxy(c, sa, len) ? OM_DEST_PROXY : OM_DEST_NONE;
 	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in) &&
-	    !om_cfg.nnets) {
+	    !c->nnets) {
 		/* the common case, straight through: a proxy, loopback, or not */
 		const struct sockaddr_in *s4 = (const void *)sa;
 		uint16_t p4 = ntohs(s4->sin_port);
 
-		for (i = 0; i < om_cfg.nproxies; i++)
-			if (om_cfg.proxies[i].family == 4 && om_cfg.proxies[i].port == p4 &&
-			    !memcmp(om_cfg.proxies[i].addr, &s4->sin_addr, 4))
+		for (i = 0; i < c->nproxies; i++)
+			if (c->proxies[i].family == 4 && c->proxies[i].port == p4 &&
+			    !memcmp(c->proxies[i].addr, &s4->sin_addr, 4))
 				return OM_DEST_PROXY;
 		return ((const uint8_t *)&s4->sin_addr)[0] == 127 ? OM_DEST_LOCAL : OM_DEST_DIRECT;
 	}
 	if (om_sockaddr(sa, len, &fam, addr, &port) < 0)
 		return OM_DEST_NONE;
-	for (i = 0; i < om_cfg.nproxies; i++) {
-		const struct om_endpoint *p = &om_cfg.proxies[i];
+	for (i = 0; i < c->nproxies; i++) {
+		const struct om_endpoint *p = &c->proxies[i];
 
 		if (p->family == fam && p->port == port &&
 		    memcmp(p->addr, addr, fam == 4 ? 4 : 16) == 0)
@@ -107,18 +108,18 @@ enum om_dest om_classify(const struct sockaddr *sa, socklen_t len)
 	}
 	if (is_loopback(fam, addr))
 		return OM_DEST_LOCAL;
-	for (i = 0; i < om_cfg.nnets; i++)
-		if (in_net(&om_cfg.nets[i], fam, addr))
+	for (i = 0; i < c->nnets; i++)
+		if (in_net(&c->nets[i], fam, addr))
 			return OM_DEST_LOCAL;
 	return OM_DEST_DIRECT;
 }
 
-int om_onion_port(uint16_t port)
+int om_onion_port_in(const struct om_config *c, uint16_t port)
 {
 	int i;
 
-	for (i = 0; i < om_cfg.nports; i++)
-		if (om_cfg.ports[i] == port)
+	for (i = 0; i < c->nports; i++)
+		if (c->ports[i] == port)
 			return 1;
 	return 0;
 }

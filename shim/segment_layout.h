@@ -83,6 +83,12 @@ enum om_leak {
 
 enum om_action { OM_ACT_OBSERVED, OM_ACT_BLOCKED, OM_NACTION };
 
+/* Where a socket's peer is, as the kernel's view can tell without seeing
+ * the conversation: a listed proxy, another address, or a local one.  The
+ * shim keeps a gauge of its TCP sockets by these, for the exporter to
+ * compare with the kernel's. */
+enum om_kclass { OM_KCLASS_PROXY, OM_KCLASS_DIRECT, OM_KCLASS_LOCAL, OM_NKCLASS };
+
 enum om_policy { OM_POLICY_AUDIT, OM_POLICY_TOR_ONLY, OM_POLICY_ONION_ONLY, OM_NPOLICY };
 
 /* Why a process that found this segment ran uncounted (those that could
@@ -122,7 +128,12 @@ struct om_pblock {
 	uint64_t dial_sum_ns[OM_NCLASS];
 	uint64_t leaks[OM_NLEAK][OM_NACTION];
 	uint64_t proxy_unreachable;
-	uint64_t reserved[9];
+	/* TCP sockets connected or accepted, by peer (enum om_kclass), and
+	 * closed: a gauge of every connection the process holds, failed or
+	 * mid-handshake dials included, as the kernel lists them */
+	uint64_t socks_opened[OM_NKCLASS];
+	uint64_t socks_closed[OM_NKCLASS];
+	uint64_t reserved[3];
 };
 
 struct om_slot_head {
@@ -278,6 +289,7 @@ static inline const char *om_layout_check(const struct om_header *h,
 	{ "direct_connect", "proxied_clearnet", "udp", "dns", "onion_dns" }
 #define OM_ACTION_NAMES { "observed", "blocked" }
 #define OM_POLICY_NAMES { "audit", "tor-only", "onion-only" }
+#define OM_KCLASS_NAMES { "proxy", "direct", "local" }
 #define OM_UNCOUNTED_NAMES { "no_free_slot", "no_space" }
 
 #endif

@@ -16,6 +16,7 @@
 #include "guard.h"
 #include "log.h"
 #include "real.h"
+#include "track.h"
 
 struct om_proc om_proc;
 struct om_seg om_seg;
@@ -53,6 +54,10 @@ static void child_wipe(void)
 		memset(&om_proc, 0, sizeof om_proc);
 		om_fd_wipe_hot();
 	}
+	/* connections the parent held are the child's too: counted in its
+	 * slot now, not at their first use, so that the kernel's view never
+	 * finds one that no process accounts for */
+	om_adopt_inherited();
 }
 
 static void setup_once(void)
@@ -63,8 +68,7 @@ static void setup_once(void)
 		return;
 	wipe_ok = madvise(&om_proc, sizeof om_proc, MADV_WIPEONFORK) == 0 &&
 		  om_fd_wipe_on_fork() == 0;
-	if (!wipe_ok)
-		pthread_atfork(0, 0, child_wipe);
+	pthread_atfork(0, 0, child_wipe);
 }
 
 /* The command line, for the report: argv's strings lie end to end where
@@ -112,6 +116,10 @@ static void settle(struct om_slot *me)
 	for (c = 0; c < OM_NCLASS; c++)
 		__atomic_store_n(&me->p.closed[c],
 				 __atomic_load_n(&me->p.opened[c], __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+	for (c = 0; c < OM_NKCLASS; c++)
+		__atomic_store_n(&me->p.socks_closed[c],
+				 __atomic_load_n(&me->p.socks_opened[c], __ATOMIC_RELAXED),
 				 __ATOMIC_RELAXED);
 	__atomic_store_n(&me->head.pid, (uint64_t)getpid(), __ATOMIC_RELAXED);
 	__atomic_store_n(&me->head.start_ns, now_ns(CLOCK_REALTIME), __ATOMIC_RELAXED);

@@ -126,6 +126,40 @@ static void decide(struct om_fd *e, unsigned cls)
 	}
 }
 
+static unsigned kclass(const struct om_fd *e)
+{
+	return (e->flags & OM_FDF_PROXY_EP) ? OM_KCLASS_PROXY
+	     : (e->flags & OM_FDF_ADDR_DIRECT) ? OM_KCLASS_DIRECT : OM_KCLASS_LOCAL;
+}
+
+long om_socks_counted;
+
+void om_sock_held(struct om_fd *e, int d)
+{
+	struct om_pblock *p = om_pblk();
+
+	if (!(e->flags & OM_FDF_SOCK))
+		__atomic_add_fetch(&om_socks_counted, 1, __ATOMIC_RELAXED);
+
+	e->flags = (uint8_t)((e->flags & ~(OM_FDF_PROXY_EP | OM_FDF_ADDR_DIRECT)) | OM_FDF_SOCK |
+			     (d == OM_DEST_PROXY ? OM_FDF_PROXY_EP : 0) |
+			     (d == OM_DEST_DIRECT ? OM_FDF_ADDR_DIRECT : 0));
+	if (p)
+		om_padd(&p->socks_opened[kclass(e)], 1);
+}
+
+void om_sock_gone(struct om_fd *e)
+{
+	struct om_pblock *p;
+
+	if (!(e->flags & OM_FDF_SOCK))
+		return;
+	__atomic_sub_fetch(&om_socks_counted, 1, __ATOMIC_RELAXED);
+	e->flags &= (uint8_t)~OM_FDF_SOCK;
+	if ((p = om_pblk()))
+		om_padd(&p->socks_closed[kclass(e)], 1);
+}
+
 static void count_bytes(struct om_fd *e, int dir, ssize_t r)
 {
 	struct om_hs *h = hs_of(e);
@@ -190,6 +224,7 @@ static void dial_failed(struct om_fd *e, int err)
 	decide(e, e->cls);
 	om_count_dial(e->cls, errno_outcome(err), h ? om_mono_ns() - h->t0 : 0);
 	hs_drop(e);
+	om_sock_gone(e); /* the kernel no longer lists it */
 	/* the socket is dead; a later connect() on it starts afresh */
 	om_fd_set_hot(e, OM_HOT_IGNORE);
 	e->flags = 0;
@@ -224,6 +259,7 @@ static void forget_locked(struct om_fd *e)
 		decide(e, e->cls);
 	if ((e->flags & OM_FDF_OPEN) && (p = om_pblk()))
 		om_padd(&p->closed[e->cls], 1);
+	om_sock_gone(e);
 	hs_drop(e);
 	om_fd_set_hot(e, OM_HOT_NONE);
 	e->flags = 0;
@@ -306,7 +342,8 @@ void om_connect_done(int fd, const struct sockaddr *sa, socklen_t len, int rc,
 		}
 		h = hs_of(e);
 		h->t0 = t0;
-		e->flags = OM_FDF_TCP | (d == OM_DEST_PROXY ? OM_FDF_PROXY_EP : 0) | dns;
+		e->flags = OM_FDF_TCP | dns;
+		om_sock_held(e, d);
 		e->dial = OM_DIAL_CONNECTING;
 		om_fd_set_hot(e, OM_HOT_SLOW);
 		connect_result(e, rc, err);

@@ -32,6 +32,8 @@ enum { OM_DIAL_NONE, OM_DIAL_CONNECTING, OM_DIAL_UP, OM_DIAL_DONE };
 #define OM_FDF_OPEN 0x08     /* counted in the open-connections gauge */
 #define OM_FDF_REQ_DONE 0x10 /* proxy request complete, reply awaited */
 #define OM_FDF_DNS 0x20      /* peer is a DNS port: every send is read */
+#define OM_FDF_SOCK 0x40     /* counted in the sockets gauge (socks_opened) */
+#define OM_FDF_ADDR_DIRECT 0x80 /* peer address is not local (nor a proxy) */
 
 uint64_t om_mono_ns(void);
 
@@ -65,7 +67,15 @@ static inline uint8_t om_settled_hot(const struct om_fd *e)
 }
 
 /* Internal to track.c and adopt.c. */
-void om_track_established(struct om_fd *e, unsigned cls);
+void om_track_established(struct om_fd *e, unsigned cls, int dest);
+/* The sockets gauge: e (TCP) is now held with peer d, or no longer. */
+void om_sock_held(struct om_fd *e, int dest);
+void om_sock_gone(struct om_fd *e);
+/* In a fork child: count the connections inherited from the parent. */
+void om_adopt_inherited(void);
+/* Entries with OM_FDF_SOCK in this process (a fork child's starts as its
+ * parent's: it then knows whether it inherited any). */
+extern __attribute__((visibility("hidden"))) long om_socks_counted;
 unsigned om_dest_class(int dest);
 int om_track_lock(struct om_fd *e); /* 0: this thread holds it already */
 void om_track_unlock(struct om_fd *e);

@@ -10,11 +10,13 @@
 # onionmeter_scrape_duration_seconds; system calls per scrape are counted
 # by strace attached to the exporter over 100 scrapes; --once is the median
 # wall time of a whole `onionmeter-exporter --once` run.  RSS is VmRSS
-# after the scrapes.
+# after the scrapes.  The kernel view is off here (--kernel-interval 0): it
+# polls on its own timer, not per scrape, and bench/kernel.sh measures it.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 EXP=$BUILD/exporter/onionmeter-exporter
+exp() { "$EXP" --kernel-interval 0 "$@"; }
 SHIM=$PWD/$BUILD/shim/libonionmeter.so
 SLEEPER=$BUILD/bench/sleeper
 PY=/usr/bin/python3
@@ -23,7 +25,7 @@ PIDS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	for seg in "$TMP"/seg-*; do [ -e "$seg" ] && "$EXP" --remove --segment "$seg" 2>/dev/null; done
+	for seg in "$TMP"/seg-*; do [ -e "$seg" ] && exp --remove --segment "$seg" 2>/dev/null; done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -88,7 +90,7 @@ import statistics, subprocess, sys, time
 t = []
 for _ in range(21):
     a = time.perf_counter()
-    subprocess.run([sys.argv[1], "--once", "--segment", sys.argv[2]], stdout=subprocess.DEVNULL)
+    subprocess.run([sys.argv[1], "--kernel-interval", "0", "--once", "--segment", sys.argv[2]], stdout=subprocess.DEVNULL)
     t.append((time.perf_counter() - a) * 1000)
 print("%.2f" % statistics.median(t))
 PY
@@ -103,12 +105,12 @@ for n in 1 64 1024 4093; do
 	PIDS="$PIDS $started"
 	# wait until all are attached
 	for _ in $(seq 1 300); do
-		live=$("$EXP" --once --segment "$seg" 2>/dev/null | awk '$1 == "onionmeter_processes" { print $2 }')
+		live=$(exp --once --segment "$seg" 2>/dev/null | awk '$1 == "onionmeter_processes" { print $2 }')
 		[ "${live:-0}" = "$n" ] && break
 		sleep 0.1
 	done
 	port=$(free_port)
-	"$EXP" --listen "127.0.0.1:$port" --segment "$seg" 2>/dev/null &
+	"$EXP" --kernel-interval 0 --listen "127.0.0.1:$port" --segment "$seg" 2>/dev/null &
 	epid=$!
 	PIDS="$PIDS $epid"
 	wait_port "$port"

@@ -4,6 +4,7 @@
 #define OM_APP_H
 
 #include "http.h"
+#include "kernel.h"
 #include "render.h"
 
 #define OM_MAX_ITEMS 16
@@ -19,10 +20,16 @@ struct app {
 	unsigned logged_attaches[OM_MAX_ITEMS];
 	char logged_error[OM_MAX_ITEMS][160];
 	struct om_http_server srv;
+	struct om_kview kv;
+	int kernel_on;
+	int kernel_logged; /* -1 nothing yet, 0 down, 1 up */
 };
 
 /* Snapshot every segment (events too, if on) and log what changed. */
 void om_app_collect(struct app *a, int events);
+/* Read the segments, then the kernel's list, and compare (single: a
+ * one-off look). */
+void om_app_kernel(struct app *a, int single);
 /* routes.c: the HTTP handler */
 void om_app_handle(const struct om_http_req *req, struct om_http_resp *r, void *arg);
 

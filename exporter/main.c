@@ -35,13 +35,20 @@ static const char usage[] =
 "                        include the recent leak events), report or\n"
 "                        report-json (a run's verdict and its leak events\n"
 "                        grouped, as onionmeter-run --report shows it)\n"
-"      --run-command CMD, --run-exit STATUS\n"
+"      --run-command CMD, --run-exit STATUS, --run-unseen FILE\n"
 "                        for the report formats: the command line the run\n"
-"                        was, and how it ended (a number, or signal:N)\n"
+"                        was, how it ended (a number, or signal:N), and the\n"
+"                        connections onionmeter-run saw the shim miss\n"
 "      --fail-on-leak    with --once: exit status 3 if any leak was counted\n"
 "      --remove          delete each segment (its file and its liveness\n"
 "                        semaphores) and exit; refused while a live process\n"
 "                        still counts into it\n"
+"      --kernel-interval MS\n"
+"                        poll the kernel's list of TCP connections (and\n"
+"                        connected UDP sockets) every MS milliseconds\n"
+"                        (default 500; 0: no kernel view)\n"
+"      --kernel-scope S  which of them: netns (default: the whole network\n"
+"                        namespace), uid=N, or cgroup=PATH (cgroup v2)\n"
 "      --leaks-endpoint  serve the recent leak events as JSON on /leaks.\n"
 "                        Off by default: events hold destination addresses\n"
 "                        and names, which /metrics never shows\n"
@@ -95,6 +102,35 @@ static void log_changes(struct app *a)
 
 static int log_on;
 
+static void sum_held(const struct app *a, uint64_t held[OM_NKCLASS])
+{
+	int i, c;
+
+	memset(held, 0, sizeof(uint64_t) * OM_NKCLASS);
+	for (i = 0; i < a->nsrc; i++)
+		for (c = 0; a->src[i].up && c < OM_NKCLASS; c++)
+			held[c] += a->src[i].t.socks_open[c];
+}
+
+void om_app_kernel(struct app *a, int single)
+{
+	uint64_t held[OM_NKCLASS];
+
+	/* the segments first: a connection closed in between is then only
+	 * missing from the kernel's side, never a false blind spot */
+	om_app_collect(a, 0);
+	sum_held(a, held);
+	if (om_kview_poll(&a->kv) == 0)
+		om_kview_compare(&a->kv, held, single);
+	if (log_on && a->kv.up != a->kernel_logged) {
+		if (a->kv.up)
+			om_xlog("info", "kernel view up", (char *)0);
+		else
+			om_xlog("warn", "kernel view down", "reason", a->kv.error, (char *)0);
+		a->kernel_logged = a->kv.up;
+	}
+}
+
 void om_app_collect(struct app *a, int events)
 {
 	int i;
@@ -144,6 +180,11 @@ static void on_watch(uv_timer_t *t)
 	om_app_collect(t->data, 0);
 }
 
+static void on_kernel(uv_timer_t *t)
+{
+	om_app_kernel(t->data, 0);
+}
+
 static int parse_format(const char *s, enum om_format *f, int *report)
 {
 	static const char *const names[] = { "prometheus", "openmetrics", "json",
@@ -191,8 +232,10 @@ static int once(struct app *a, enum om_format fmt, int report, const struct om_r
 		for (i = 0; i < a->nsrc; i++)
 			free(procs[i]);
 	} else {
+		if (a->kernel_on)
+			om_app_kernel(a, 1);
 		om_app_collect(a, fmt == OM_FMT_JSON || fmt == OM_FMT_SUMMARY);
-		om_render(&b, fmt, a->src, a->nsrc, 0);
+		om_render(&b, fmt, a->src, a->nsrc, 0, a->kernel_on ? &a->kv : 0);
 		for (i = 0; i < a->nsrc; i++)
 			if (!a->src[i].up) {
 				fprintf(stderr, "onionmeter-exporter: segment %s is down: %s\n",
@@ -216,7 +259,8 @@ static int once(struct app *a, enum om_format fmt, int report, const struct om_r
 
 int main(int argc, char **argv)
 {
-	enum { O_RUN_COMMAND = 256, O_RUN_EXIT, O_FAIL_ON_LEAK };
+	enum { O_RUN_COMMAND = 256, O_RUN_EXIT, O_RUN_UNSEEN, O_FAIL_ON_LEAK, O_KINTERVAL,
+	       O_KSCOPE };
 	static const struct option opts[] = {
 		{ "listen", required_argument, 0, 'l' },
 		{ "web.listen-address", required_argument, 0, 'l' },
@@ -226,8 +270,11 @@ int main(int argc, char **argv)
 		{ "format", required_argument, 0, 'f' },
 		{ "run-command", required_argument, 0, O_RUN_COMMAND },
 		{ "run-exit", required_argument, 0, O_RUN_EXIT },
+		{ "run-unseen", required_argument, 0, O_RUN_UNSEEN },
 		{ "fail-on-leak", no_argument, 0, O_FAIL_ON_LEAK },
 		{ "leaks-endpoint", no_argument, 0, 'L' },
+		{ "kernel-interval", required_argument, 0, O_KINTERVAL },
+		{ "kernel-scope", required_argument, 0, O_KSCOPE },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -236,10 +283,14 @@ int main(int argc, char **argv)
 	const char *listen[OM_MAX_ITEMS], *segs[OM_MAX_ITEMS];
 	int nlisten = 0, nsegs = 0, once_mode = 0, remove = 0, report = 0, fail_on_leak = 0;
 	int opt, i, rc;
-	struct om_run run = { 0, -1, 0 };
+	struct om_run run = { 0, -1, 0, 0 };
+	struct om_kscope scope = { OM_KSCOPE_NETNS, 0, 0 };
+	unsigned long kinterval = 500;
+	const char *why;
+	char *end;
 	enum om_format fmt = OM_FMT_PROMETHEUS;
 	uv_signal_t sigterm, sigint, sighup;
-	uv_timer_t watch;
+	uv_timer_t watch, kernel;
 	uv_loop_t *loop;
 
 	while ((opt = getopt_long(argc, argv, "l:s:f:hV", opts, 0)) != -1) {
@@ -281,8 +332,26 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case O_RUN_UNSEEN:
+			run.unseen = optarg;
+			break;
 		case O_FAIL_ON_LEAK:
 			fail_on_leak = 1;
+			break;
+		case O_KINTERVAL:
+			kinterval = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || kinterval > 3600000) {
+				fprintf(stderr, "onionmeter-exporter: --kernel-interval wants "
+					"milliseconds (0 turns the kernel view off), not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case O_KSCOPE:
+			if (om_kscope_parse(optarg, &scope, &why) < 0) {
+				fprintf(stderr, "onionmeter-exporter: --kernel-scope %s: %s\n",
+					optarg, why);
+				return 2;
+			}
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -320,6 +389,9 @@ int main(int argc, char **argv)
 		app.logged[i] = -1;
 	}
 	app.nsrc = nsegs;
+	app.kernel_on = kinterval > 0;
+	app.kernel_logged = -1;
+	om_kview_init(&app.kv, &scope);
 
 	if (remove) {
 		int failed = 0;
@@ -362,12 +434,20 @@ int main(int argc, char **argv)
 			"revision", OM_REVISION, (char *)0);
 	log_on = 1;
 	om_app_collect(&app, 0);
-	uv_timer_init(loop, &watch);
-	watch.data = &app;
-	uv_timer_start(&watch, on_watch, WATCH_MS, WATCH_MS);
+	if (app.kernel_on) {
+		om_app_kernel(&app, 0);
+		uv_timer_init(loop, &kernel);
+		kernel.data = &app;
+		uv_timer_start(&kernel, on_kernel, kinterval, kinterval);
+	} else {
+		uv_timer_init(loop, &watch);
+		watch.data = &app;
+		uv_timer_start(&watch, on_watch, WATCH_MS, WATCH_MS);
+	}
 	uv_run(loop, UV_RUN_DEFAULT);
 	for (i = 0; i < app.nsrc; i++)
 		om_reader_close(&app.readers[i]);
+	om_kview_close(&app.kv);
 	uv_loop_close(loop);
 	om_xlog("info", "stopped", (char *)0);
 	return 0;

@@ -107,9 +107,13 @@ static uint64_t ld(const uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-static void sum_pblock(const struct om_pblock *p, struct om_totals *t, int64_t gauge[])
+static void sum_pblock(const struct om_pblock *p, struct om_totals *t, int64_t gauge[],
+		       int64_t socks[])
 {
 	int c, i;
+
+	for (c = 0; c < OM_NKCLASS; c++)
+		socks[c] = (int64_t)(ld(&p->socks_opened[c]) - ld(&p->socks_closed[c]));
 
 	for (c = 0; c < OM_NCLASS; c++) {
 		for (i = 0; i < OM_NOUTCOME; i++)
@@ -149,7 +153,7 @@ void om_reader_sum(const char *map, const struct om_geom *g,
 			(const void *)(map + g->slots_off + (uint64_t)i * g->slot_size);
 		uint64_t claims = ld(&s->head.claims);
 		uint32_t nt = __atomic_load_n(&s->head.tblocks_hwm, __ATOMIC_RELAXED);
-		int64_t gauge[OM_NCLASS];
+		int64_t gauge[OM_NCLASS], socks[OM_NKCLASS];
 		uint8_t pol, enf;
 
 		if (!claims)
@@ -159,7 +163,7 @@ void om_reader_sum(const char *map, const struct om_geom *g,
 		enf = __atomic_load_n(&s->head.enforce, __ATOMIC_RELAXED);
 		if (pol < OM_NPOLICY)
 			t->policy_seen[pol][enf ? 1 : 0]++;
-		sum_pblock(&s->p, t, gauge);
+		sum_pblock(&s->p, t, gauge, socks);
 		if (nt > OM_TBLOCKS)
 			nt = OM_TBLOCKS;
 		for (k = 0; k < nt; k++) {
@@ -183,6 +187,9 @@ void om_reader_sum(const char *map, const struct om_geom *g,
 		for (c = 0; c < OM_NCLASS; c++)
 			if (gauge[c] > 0)
 				t->open_now[c] += (uint64_t)gauge[c];
+		for (c = 0; c < OM_NKCLASS; c++)
+			if (socks[c] > 0)
+				t->socks_open[c] += (uint64_t)socks[c];
 	}
 }
 
@@ -298,7 +305,7 @@ static void copy_str(char *dst, const char *src, size_t n)
 }
 
 void om_procs_from(const char *map, const struct om_geom *g, uint64_t hwm_seen,
-		   struct om_procs *out)
+		   const unsigned short *live, struct om_procs *out)
 {
 	uint64_t i, n = hwm_seen < g->nslots ? hwm_seen : g->nslots;
 
@@ -312,13 +319,35 @@ void om_procs_from(const char *map, const struct om_geom *g, uint64_t hwm_seen,
 		p->pid = (uint32_t)__atomic_load_n(&s->head.pid, __ATOMIC_RELAXED);
 		copy_str(p->comm, s->head.comm, sizeof p->comm);
 		copy_str(p->cmd, s->cmd, sizeof p->cmd);
+		p->live = live && live[i];
+		memset(p->socks, 0, sizeof p->socks);
+		if (p->live && __atomic_load_n(&s->head.settled, __ATOMIC_RELAXED) ==
+				       __atomic_load_n(&s->head.claims, __ATOMIC_RELAXED)) {
+			int c;
+
+			for (c = 0; c < OM_NKCLASS; c++) {
+				int64_t n = (int64_t)(ld(&s->p.socks_opened[c]) - ld(&s->p.socks_closed[c]));
+
+				p->socks[c] = n > 0 ? (uint64_t)n : 0;
+			}
+		}
 		out->n++;
 	}
 }
 
 static int procs(struct om_reader *r, void *arg)
 {
-	om_procs_from(r->map, &r->g, r->hwm_seen, arg);
+	const struct om_header *h = (const void *)r->map;
+	unsigned short live[OM_SLOTS_MAX];
+	uint64_t hwm = ld(&h->slots_hwm);
+	int known = !om_live_check(r->sem_id, r->sem_key, r->g.nslots, r->owner) &&
+		    om_live_all(r->sem_id, live) == 0;
+
+	/* untrusted, as in a snapshot: the mark only grows, and is clamped */
+	if (hwm > r->hwm_seen)
+		r->hwm_seen = hwm < r->g.nslots ? hwm : r->g.nslots;
+
+	om_procs_from(r->map, &r->g, r->hwm_seen, known ? live : 0, arg);
 	return 0;
 }
 

@@ -24,6 +24,7 @@ struct om_totals {
 	uint64_t dial_bucket[OM_NCLASS][OM_NBUCKET + 1];
 	uint64_t dial_sum_ns[OM_NCLASS];
 	uint64_t open_now[OM_NCLASS]; /* live slots only */
+	uint64_t socks_open[OM_NKCLASS]; /* TCP sockets held, by peer; live slots only */
 	uint64_t accepted[OM_NCLASS];
 	uint64_t leaks[OM_NLEAK][OM_NACTION];
 	uint64_t proxy_unreachable;
@@ -55,6 +56,8 @@ struct om_events {
 /* The last holder of each slot ever claimed: who the events' pids were. */
 struct om_proc_info {
 	uint32_t pid;
+	int live;
+	uint64_t socks[OM_NKCLASS]; /* TCP sockets it holds now by peer, if live */
 	char comm[16];
 	char cmd[OM_CMD_LEN]; /* its command line, NULs made spaces; may be empty */
 };
@@ -102,6 +105,6 @@ void om_reader_sum(const char *map, const struct om_geom *g,
 		   const unsigned short *live, struct om_totals *t, uint64_t *hwm_seen);
 void om_events_from(const char *map, const struct om_geom *g, struct om_events *out);
 void om_procs_from(const char *map, const struct om_geom *g, uint64_t hwm_seen,
-		   struct om_procs *out);
+		   const unsigned short *live, struct om_procs *out);
 
 #endif

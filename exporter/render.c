@@ -5,6 +5,7 @@
 
 #include "om_revision.h"
 #include "om_version.h"
+#include "kernel.h"
 #include "selfstat.h"
 #include "text.h"
 
@@ -32,6 +33,7 @@ struct ctx {
 	enum om_format f;
 	const struct om_source *src;
 	int n;
+	const struct om_kview *kv;
 	char seg[PATH_MAX + 16]; /* 'segment="..."' label of the current source */
 };
 
@@ -91,6 +93,56 @@ static void sample(struct ctx *c, const char *name, const char *labels,
 #define FOR_ALL(c, s)                                                         \
 	for (const struct om_source *s = (c)->src; s < (c)->src + (c)->n; s++) \
 		if ((set_segment(c, s), 1))
+
+/* The kernel's view (kernel.h): what it lists, and what no attached
+ * process accounts for.  Values of the last poll. */
+static void kernel_view(struct ctx *c, const struct om_kview *k)
+{
+	static const char *const kc[] = OM_KCLASS_NAMES;
+	char l[80];
+	int i, d;
+
+	family(c, "onionmeter_kernel_up", "gauge",
+	       "1 if the last poll of the kernel's socket list (sock_diag) succeeded.");
+	sample(c, "onionmeter_kernel_up", 0, k->up);
+	family(c, "onionmeter_kernel_connections", "gauge",
+	       "TCP connections the kernel lists, held by a process, established or closing, "
+	       "by peer: a listed proxy, direct, local.");
+	for (i = 0; i < OM_NKCLASS; i++) {
+		snprintf(l, sizeof l, "class=\"%s\"", kc[i]);
+		sample(c, "onionmeter_kernel_connections", l, (double)k->conns[i]);
+	}
+	family(c, "onionmeter_kernel_connections_seen_total", "counter",
+	       "TCP connections first seen in the kernel's list, by peer class.");
+	for (i = 0; i < OM_NKCLASS; i++) {
+		snprintf(l, sizeof l, "class=\"%s\"", kc[i]);
+		sample(c, "onionmeter_kernel_connections_seen_total", l, (double)k->seen_total[i]);
+	}
+	family(c, "onionmeter_kernel_connection_bytes", "gauge",
+	       "Bytes moved so far by the connections open now (tcp_info), by peer class.");
+	for (i = 0; i < OM_NKCLASS; i++)
+		for (d = 0; d < OM_NDIR; d++) {
+			snprintf(l, sizeof l, "class=\"%s\",direction=\"%s\"", kc[i], om_dir_names[d]);
+			sample(c, "onionmeter_kernel_connection_bytes", l, (double)k->bytes[i][d]);
+		}
+	family(c, "onionmeter_kernel_udp_sockets", "gauge",
+	       "Connected UDP sockets (a peer set with connect()) the kernel lists, held by a "
+	       "process, by peer class.");
+	for (i = 0; i < OM_NKCLASS; i++) {
+		snprintf(l, sizeof l, "class=\"%s\"", kc[i]);
+		sample(c, "onionmeter_kernel_udp_sockets", l, (double)k->udp[i]);
+	}
+	family(c, "onionmeter_unseen_connections", "gauge",
+	       "Connections the kernel lists that no attached process accounts for: "
+	       "what the preload cannot see (Go, static binaries, raw system calls).");
+	for (i = 0; i < OM_NKCLASS; i++) {
+		snprintf(l, sizeof l, "class=\"%s\"", kc[i]);
+		sample(c, "onionmeter_unseen_connections", l, (double)k->unseen[i]);
+	}
+	family(c, "onionmeter_kernel_poll_duration_seconds", "gauge",
+	       "Time the last poll of the kernel's socket list took.");
+	sample(c, "onionmeter_kernel_poll_duration_seconds", 0, k->poll_seconds);
+}
 
 static void exposition(struct ctx *c, double scrape_seconds)
 {
@@ -188,6 +240,8 @@ static void exposition(struct ctx *c, double scrape_seconds)
 	       "1 if the segment is attached and valid, else 0.");
 	FOR_ALL(c, s) sample(c, "onionmeter_segment_up", 0, s->up);
 	c->seg[0] = '\0';
+	if (c->kv)
+		kernel_view(c, c->kv);
 	family(c, "onionmeter_build_info", "gauge", "Build information; always 1.");
 	sample(c, "onionmeter_build_info",
 	       "version=\"" OM_VERSION "\",revision=\"" OM_REVISION "\"", 1);
@@ -220,9 +274,9 @@ static void exposition(struct ctx *c, double scrape_seconds)
 }
 
 void om_render(struct om_buf *b, enum om_format f, const struct om_source *src,
-	       int n, double scrape_seconds)
+	       int n, double scrape_seconds, const struct om_kview *kv)
 {
-	struct ctx c = { .b = b, .f = f, .src = src, .n = n };
+	struct ctx c = { .b = b, .f = f, .src = src, .n = n, .kv = kv };
 
 	switch (f) {
 	case OM_FMT_PROMETHEUS:

@@ -29,8 +29,10 @@ struct om_source {
 
 /* Snapshot every source, then render them in one pass. */
 void om_collect(struct om_source *src, int n);
+struct om_kview;
+/* kv: the kernel view's last poll, or NULL when it is off */
 void om_render(struct om_buf *b, enum om_format f, const struct om_source *src,
-	       int n, double scrape_seconds);
+	       int n, double scrape_seconds, const struct om_kview *kv);
 /* The leak events alone, as JSON (the opt-in /leaks endpoint). */
 void om_render_events_json(struct om_buf *b, const struct om_source *src, int n);
 /* summary.c */
@@ -46,6 +48,8 @@ struct om_run {
 	const char *command; /* the command line, quoted for a shell; or NULL */
 	int exited;          /* 1: code is an exit status; 0: a signal; -1: unknown */
 	int code;
+	const char *unseen;  /* onionmeter-supervise's file of connections the
+				kernel listed and the shim did not account for */
 };
 void om_render_report(struct om_buf *b, const struct om_source *src, int n,
 		      struct om_procs *const *procs, const struct om_run *run, int json);

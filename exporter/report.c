@@ -24,6 +24,108 @@ struct group {
 	uint64_t count, first_ns, last_ns;
 };
 
+/* A line of onionmeter-supervise's file (unseen.h): bounded fields. */
+struct blind {
+	long pid;
+	int unseen, attached;
+	unsigned long long accounted, held;
+	char kclass[16], dest[64], comm[32], cmd[OM_CMD_LEN * 4];
+};
+
+#define MAX_BLIND 256
+
+static int read_blind(const char *path, struct blind *out)
+{
+	FILE *f;
+	char line[1024];
+	int n = 0;
+
+	if (!path || !(f = fopen(path, "re")))
+		return 0;
+	while (n < MAX_BLIND && fgets(line, sizeof line, f)) {
+		char *field[9], *p = line, *nl = strchr(line, '\n');
+		struct blind *b = &out[n];
+		int k;
+
+		if (nl)
+			*nl = '\0';
+		for (k = 0; k < 9 && p; k++) {
+			field[k] = p;
+			if ((p = strchr(p, '\t')))
+				*p++ = '\0';
+		}
+		if (k < 9)
+			continue;
+		b->pid = strtol(field[0], 0, 10);
+		b->unseen = field[1][0] == '1';
+		b->attached = field[2][0] == '1';
+		b->accounted = strtoull(field[3], 0, 10);
+		b->held = strtoull(field[4], 0, 10);
+		om_text_str(b->kclass, sizeof b->kclass, field[5]);
+		om_text_str(b->dest, sizeof b->dest, field[6]);
+		om_text_str(b->comm, sizeof b->comm, field[7]);
+		om_text_str(b->cmd, sizeof b->cmd, field[8]);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static int blind_count(const struct blind *x, int n)
+{
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += x[i].unseen;
+	return k;
+}
+
+static void blind_text(struct om_buf *b, const struct blind *x, int n)
+{
+	int i;
+
+	if (!n)
+		return;
+	om_buf_printf(b, "the kernel's view of the run (connections its processes held for "
+			 "250 ms or more):\n");
+	for (i = 0; i < n; i++) {
+		om_buf_printf(b, "  pid %ld %s -> %s %s: %s\n", x[i].pid, x[i].comm, x[i].kclass,
+			      x[i].dest, x[i].unseen ? "NOT SEEN by the shim" : "seen");
+		if (!x[i].unseen)
+			continue;
+		if (x[i].attached)
+			om_buf_printf(b, "      attached, accounts for %llu of the %llu %s connection%s "
+					 "it holds (a socket made past libc?)\n",
+				      x[i].accounted, x[i].held, x[i].kclass, x[i].held == 1 ? "" : "s");
+		else
+			om_buf_printf(b, "      never attached (a Go, static or setuid program, "
+					 "or one run without the preload)\n");
+		if (x[i].cmd[0])
+			om_buf_printf(b, "      %s\n", x[i].cmd);
+	}
+}
+
+static void blind_json(struct om_buf *b, const struct blind *x, int n)
+{
+	int i;
+
+	om_buf_printf(b, ",\"kernel\":[");
+	for (i = 0; i < n; i++) {
+		om_buf_printf(b, "%s{\"pid\":%ld,\"seen\":%s,\"program\":", i ? "," : "", x[i].pid,
+			      x[i].unseen ? "false" : "true");
+		om_json_str(b, x[i].comm);
+		om_buf_printf(b, ",\"command\":");
+		om_json_str(b, x[i].cmd);
+		om_buf_printf(b, ",\"attached\":%s,\"accounted\":%llu,\"held\":%llu,\"class\":",
+			      x[i].attached ? "true" : "false", x[i].accounted, x[i].held);
+		om_json_str(b, x[i].kclass);
+		om_buf_printf(b, ",\"destination\":");
+		om_json_str(b, x[i].dest);
+		om_buf_printf(b, "}");
+	}
+	om_buf_printf(b, "]");
+}
+
 uint64_t om_leak_total(const struct om_source *src, int n)
 {
 	uint64_t total = 0;
@@ -104,7 +206,7 @@ static const char *sig_name(int sig)
 }
 
 /* "3 leaks of 2 kinds under onion-only (enforced): 3 blocked" */
-static void verdict(struct om_buf *b, const struct om_source *src, int n)
+static void verdict(struct om_buf *b, const struct om_source *src, int n, int blind)
 {
 	uint64_t total = om_leak_total(src, n), blocked = 0, seen[OM_NPOLICY][2];
 	int i, k, kinds = 0, policies = 0;
@@ -143,6 +245,9 @@ static void verdict(struct om_buf *b, const struct om_source *src, int n)
 	if (total)
 		om_buf_printf(b, ": %llu blocked, %llu let through", (unsigned long long)blocked,
 			      (unsigned long long)(total - blocked));
+	if (blind)
+		om_buf_printf(b, "; %d connection%s the shim could not see", blind,
+			      blind == 1 ? "" : "s");
 }
 
 static uint64_t dropped(const struct om_source *s)
@@ -153,7 +258,8 @@ static uint64_t dropped(const struct om_source *s)
 }
 
 static void text(struct om_buf *b, const struct om_source *src, int n,
-		 struct om_procs *const *procs, const struct om_run *run, struct group *g)
+		 struct om_procs *const *procs, const struct om_run *run, struct group *g,
+		 const struct blind *bl, int nbl)
 {
 	int i, j, k;
 
@@ -180,7 +286,7 @@ static void text(struct om_buf *b, const struct om_source *src, int n,
 	else if (run->exited == 0)
 		om_buf_printf(b, "  exit: killed by %s\n", sig_name(run->code));
 	om_buf_printf(b, "verdict: ");
-	verdict(b, src, n);
+	verdict(b, src, n, blind_count(bl, nbl));
 	om_buf_printf(b, "\n");
 	for (i = 0; i < n; i++) {
 		const struct om_source *s = &src[i];
@@ -219,10 +325,12 @@ static void text(struct om_buf *b, const struct om_source *src, int n,
 				      "the counts are complete\n",
 				      (unsigned long long)d, OM_RING_ENTRIES);
 	}
+	blind_text(b, bl, nbl);
 }
 
 static void json(struct om_buf *b, const struct om_source *src, int n,
-		 struct om_procs *const *procs, const struct om_run *run, struct group *g)
+		 struct om_procs *const *procs, const struct om_run *run, struct group *g,
+		 const struct blind *bl, int nbl)
 {
 	struct om_buf v = { 0 };
 	int i, j, k;
@@ -239,7 +347,7 @@ static void json(struct om_buf *b, const struct om_source *src, int n,
 			      sig_name(run->code));
 	else
 		om_buf_printf(b, ",\"exit\":null");
-	verdict(&v, src, n);
+	verdict(&v, src, n, blind_count(bl, nbl));
 	om_buf_printf(b, ",\"verdict\":");
 	om_json_str(b, v.oom ? "" : v.p ? v.p : "");
 	om_buf_free(&v);
@@ -288,21 +396,29 @@ static void json(struct om_buf *b, const struct om_source *src, int n,
 		}
 		om_buf_printf(b, "],\"events_dropped\":%llu}", (unsigned long long)dropped(s));
 	}
-	om_buf_printf(b, "]}\n");
+	om_buf_printf(b, "]");
+	blind_json(b, bl, nbl);
+	om_buf_printf(b, "}\n");
 }
 
 void om_render_report(struct om_buf *b, const struct om_source *src, int n,
 		      struct om_procs *const *procs, const struct om_run *run, int as_json)
 {
 	struct group *g = malloc(sizeof *g * OM_RING_ENTRIES);
+	struct blind *bl = malloc(sizeof *bl * MAX_BLIND);
+	int nbl;
 
-	if (!g) {
+	if (!g || !bl) {
+		free(g);
+		free(bl);
 		b->oom = 1;
 		return;
 	}
+	nbl = read_blind(run->unseen, bl);
 	if (as_json)
-		json(b, src, n, procs, run, g);
+		json(b, src, n, procs, run, g, bl, nbl);
 	else
-		text(b, src, n, procs, run, g);
+		text(b, src, n, procs, run, g, bl, nbl);
 	free(g);
+	free(bl);
 }

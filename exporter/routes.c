@@ -20,7 +20,7 @@ static void scrape(struct app *a, struct om_buf *b, enum om_format f)
 	double t0 = mono();
 
 	om_app_collect(a, 0);
-	om_render(b, f, a->src, a->nsrc, mono() - t0);
+	om_render(b, f, a->src, a->nsrc, mono() - t0, a->kernel_on ? &a->kv : 0);
 }
 
 static int path_is(const struct om_http_req *req, const char *p)

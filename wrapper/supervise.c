@@ -16,12 +16,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#define EXIT_LEAK 3 /* --fail-on-leak: the command succeeded, a leak was counted */
+#include "unseen.h"
+
+#define EXIT_LEAK 3
+#define LOOK_MS 250 /* how often the run's connections are looked at, for the report */ /* --fail-on-leak: the command succeeded, a leak was counted */
 
 static const char usage[] =
 "Usage: onionmeter-supervise --exporter-bin PATH [OPTION]... -- COMMAND [ARG]...\n"
@@ -173,8 +178,10 @@ int main(int argc, char **argv)
 	const char *exporter = 0, *preload = 0, *segment = 0, *listen = 0, *json = 0;
 	const char *private_dir = 0;
 	int report = 0, fail_on_leak = 0, opt, i, st = 0, leaked = 0;
-	char exit_s[24], *cmdline, *args[16];
+	char exit_s[24], *cmdline, *args[20];
 	pid_t child, exp_pid = -1;
+	struct om_unseen *unseen = 0;
+	char unseen_path[4096] = "";
 
 	while ((opt = getopt_long(argc, argv, "+h", opts, 0)) != -1) {
 		switch (opt) {
@@ -209,14 +216,24 @@ int main(int argc, char **argv)
 
 		exp_pid = spawn(eargv, 0, -1);
 	}
+	/* for the report: the run's processes stay ours when orphaned, and
+	 * their connections are looked at while they run */
+	if ((report || json) && segment) {
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+		unseen = om_unseen_new(segment, exp_pid);
+	}
 	child = spawn(argv + optind, preload, -1);
 	for (;;) {
+		struct timespec look = { 0, LOOK_MS * 1000000L };
 		siginfo_t si;
 		pid_t p;
 		int s;
 
-		if (sigwaitinfo(&blocked, &si) < 0)
+		if ((unseen ? sigtimedwait(&blocked, &si, &look) : sigwaitinfo(&blocked, &si)) < 0) {
+			if (unseen && errno == EAGAIN)
+				om_unseen_poll(unseen);
 			continue;
+		}
 		if (si.si_signo != SIGCHLD) {
 			/* a signal from the terminal reached the command already
 			 * (it is in the foreground process group); one sent to
@@ -248,8 +265,27 @@ int main(int argc, char **argv)
 	else
 		snprintf(exit_s, sizeof exit_s, "%d", WEXITSTATUS(st));
 	cmdline = quoted(argv + optind);
+	if (unseen) {
+		FILE *f;
+		int fd;
+
+		snprintf(unseen_path, sizeof unseen_path, "%s/onionmeter-unseen.XXXXXX",
+			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		if ((fd = mkstemp(unseen_path)) < 0 || !(f = fdopen(fd, "w"))) {
+			unseen_path[0] = '\0';
+		} else {
+			om_unseen_write(unseen, f);
+			fclose(f);
+		}
+		om_unseen_free(unseen);
+	}
 	if (report || json || fail_on_leak) {
 		int n = 0, rc;
+
+		if (unseen_path[0]) {
+			args[n++] = "--run-unseen";
+			args[n++] = unseen_path;
+		}
 
 		args[n++] = "--once";
 		if (segment) {
@@ -282,6 +318,8 @@ int main(int argc, char **argv)
 		}
 	}
 	free(cmdline);
+	if (unseen_path[0])
+		unlink(unseen_path);
 	if (private_dir) {
 		char *rargv[] = { (char *)exporter, "--remove", "--segment", (char *)segment, 0 };
 		struct stat sb;

@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct om_procs *pr = malloc(sizeof *pr);
 			int i;
 
-			om_procs_from(img, &g, hwm, pr);
+			om_procs_from(img, &g, hwm, live, pr);
 			for (i = 0; i < pr->n; i++)
 				if (strnlen(pr->p[i].cmd, sizeof pr->p[i].cmd) == sizeof pr->p[i].cmd ||
 				    strnlen(pr->p[i].comm, sizeof pr->p[i].comm) == sizeof pr->p[i].comm)

@@ -1,0 +1,266 @@
+#include "kernel.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+int om_kscope_parse(const char *s, struct om_kscope *out, const char **why)
+{
+	struct statfs fs;
+	struct stat st;
+	char *end;
+
+	memset(out, 0, sizeof *out);
+	if (!strcmp(s, "netns")) {
+		out->kind = OM_KSCOPE_NETNS;
+		return 0;
+	}
+	if (!strncmp(s, "uid=", 4)) {
+		unsigned long v = strtoul(s + 4, &end, 10);
+
+		if (!s[4] || *end || v > 0xFFFFFFFEul) {
+			*why = "uid=N wants a number";
+			return -1;
+		}
+		out->kind = OM_KSCOPE_UID;
+		out->uid = (uint32_t)v;
+		return 0;
+	}
+	if (!strncmp(s, "cgroup=", 7)) {
+		/* on cgroup v2 a cgroup's id is its directory's inode number */
+		if (statfs(s + 7, &fs) < 0 || stat(s + 7, &st) < 0) {
+			*why = "cgroup=PATH: no such directory";
+			return -1;
+		}
+		if (fs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode)) {
+			*why = "cgroup=PATH must be a cgroup v2 directory (under /sys/fs/cgroup)";
+			return -1;
+		}
+		out->kind = OM_KSCOPE_CGROUP;
+		out->cgroup = (uint64_t)st.st_ino;
+		return 0;
+	}
+	*why = "want netns, uid=N or cgroup=PATH";
+	return -1;
+}
+
+void om_kview_init(struct om_kview *k, const struct om_kscope *scope)
+{
+	memset(k, 0, sizeof *k);
+	k->fd = -1;
+	k->scope = *scope;
+	om_diag_config(&k->cfg);
+}
+
+void om_kview_close(struct om_kview *k)
+{
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+	free(k->prev_all.e);
+	free(k->prev_owned.e);
+	free(k->all.e);
+	free(k->owned.e);
+	k->prev_all.e = k->prev_owned.e = k->all.e = k->owned.e = 0;
+}
+
+static void kset_add(struct om_kset *s, uint64_t cookie, unsigned kclass)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct om_kentry *e = realloc(s->e, cap * sizeof *e);
+
+		if (!e) {
+			s->oom = 1;
+			return;
+		}
+		s->e = e;
+		s->cap = cap;
+	}
+	s->e[s->n].cookie = cookie;
+	s->e[s->n].kclass = (uint8_t)kclass;
+	s->n++;
+}
+
+static int by_cookie(const void *a, const void *b)
+{
+	const struct om_kentry *x = a, *y = b;
+
+	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
+}
+
+static int kset_has(const struct om_kset *s, uint64_t cookie)
+{
+	struct om_kentry key = { cookie, 0 };
+
+	return s->n && bsearch(&key, s->e, s->n, sizeof key, by_cookie) != 0;
+}
+
+static int in_scope(const struct om_kview *k, const struct om_diag_sock *s)
+{
+	int i;
+
+	if (k->scope.kind == OM_KSCOPE_UID && s->uid != k->scope.uid)
+		return 0;
+	if (k->scope.kind == OM_KSCOPE_CGROUP && s->cgroup != k->scope.cgroup)
+		return 0;
+	for (i = 0; s->inode && i < k->nown; i++)
+		if (k->own[i] == s->inode)
+			return 0; /* the exporter's own: its listener's clients */
+	return 1;
+}
+
+void om_kview_account(struct om_kview *k, const struct om_diag_sock *s)
+{
+	unsigned c;
+
+	if (!in_scope(k, s))
+		return;
+	c = om_diag_kclass(&k->cfg, s);
+	k->sockets++;
+	kset_add(&k->all, s->cookie, c);
+	if (!s->inode || !om_diag_held(s->state))
+		return;
+	k->conns[c]++;
+	if (s->has_info) {
+		k->bytes[c][OM_EGRESS] += s->bytes_acked;
+		k->bytes[c][OM_INGRESS] += s->bytes_received;
+	}
+	kset_add(&k->owned, s->cookie, c);
+}
+
+static void on_sock(const struct om_diag_sock *s, void *arg)
+{
+	om_kview_account(arg, s);
+}
+
+/* Connected UDP sockets: listed, not compared (the shim counts datagrams,
+ * not sockets), and no tcp_info. */
+static void on_udp(const struct om_diag_sock *s, void *arg)
+{
+	struct om_kview *k = arg;
+
+	if (s->inode && in_scope(k, s))
+		k->udp[om_diag_kclass(&k->cfg, s)]++;
+}
+
+/* The exporter's own sockets, so that a scrape is not a blind spot. */
+static void own_inodes(struct om_kview *k)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	k->nown = 0;
+	if (!d)
+		return;
+	while ((e = readdir(d)) && k->nown < (int)(sizeof k->own / sizeof k->own[0])) {
+		char link[64];
+		ssize_t n;
+		unsigned long ino;
+
+		if (e->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(d), e->d_name, link, sizeof link - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (sscanf(link, "socket:[%lu]", &ino) == 1)
+			k->own[k->nown++] = (uint32_t)ino;
+	}
+	closedir(d);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int om_kview_poll(struct om_kview *k)
+{
+	struct om_kset t;
+	double t0 = now();
+	size_t i;
+
+	if (k->fd < 0 && (k->fd = om_diag_open()) < 0) {
+		snprintf(k->error, sizeof k->error, "NETLINK_SOCK_DIAG: %s", strerror(errno));
+		k->up = 0;
+		return -1;
+	}
+	own_inodes(k);
+	k->all.n = k->owned.n = 0;
+	k->all.oom = k->owned.oom = 0;
+	k->sockets = 0;
+	memset(k->conns, 0, sizeof k->conns);
+	memset(k->bytes, 0, sizeof k->bytes);
+	memset(k->udp, 0, sizeof k->udp);
+	if (om_diag_dump(k->fd, &k->seq, AF_INET, IPPROTO_TCP, on_sock, k, k->error,
+			 sizeof k->error) < 0 ||
+	    om_diag_dump(k->fd, &k->seq, AF_INET6, IPPROTO_TCP, on_sock, k, k->error,
+			 sizeof k->error) < 0 ||
+	    om_diag_dump(k->fd, &k->seq, AF_INET, IPPROTO_UDP, on_udp, k, k->error,
+			 sizeof k->error) < 0 ||
+	    om_diag_dump(k->fd, &k->seq, AF_INET6, IPPROTO_UDP, on_udp, k, k->error,
+			 sizeof k->error) < 0 ||
+	    k->all.oom || k->owned.oom) {
+		if (k->all.oom || k->owned.oom)
+			snprintf(k->error, sizeof k->error, "out of memory");
+		/* a failed poll forgets the last: nothing ages across it */
+		close(k->fd);
+		k->fd = -1;
+		k->prev_all.n = k->prev_owned.n = 0;
+		k->up = 0;
+		return -1;
+	}
+	qsort(k->all.e, k->all.n, sizeof *k->all.e, by_cookie);
+	qsort(k->owned.e, k->owned.n, sizeof *k->owned.e, by_cookie);
+	memset(k->aged, 0, sizeof k->aged);
+	for (i = 0; i < k->all.n; i++)
+		if (!kset_has(&k->prev_all, k->all.e[i].cookie))
+			k->seen_total[k->all.e[i].kclass]++;
+	for (i = 0; i < k->owned.n; i++)
+		if (kset_has(&k->prev_owned, k->owned.e[i].cookie))
+			k->aged[k->owned.e[i].kclass]++;
+	t = k->prev_all;
+	k->prev_all = k->all;
+	k->all = t;
+	t = k->prev_owned;
+	k->prev_owned = k->owned;
+	k->owned = t;
+	k->polls++;
+	k->up = 1;
+	k->error[0] = '\0';
+	k->poll_seconds = now() - t0;
+	return 0;
+}
+
+void om_kview_compare(struct om_kview *k, const uint64_t held[OM_NKCLASS], int single)
+{
+	int c;
+
+	for (c = 0; c < OM_NKCLASS; c++) {
+		uint64_t kern = single ? k->conns[c] : k->aged[c];
+		uint64_t raw = kern > held[c] ? kern - held[c] : 0;
+
+		/* a blind spot is one two polls in a row agree on */
+		k->unseen[c] = single ? raw : raw < k->unseen_raw[c] ? raw : k->unseen_raw[c];
+		k->unseen_raw[c] = raw;
+	}
+}

@@ -105,9 +105,11 @@ def connect(host, port):
     if not addr:
         return None
     try:
-        return socket.create_connection((addr, port), timeout=5)
+        up = socket.create_connection((addr, port), timeout=5)
     except OSError:
         return False
+    up.settimeout(None)  # the dial is bounded, the connection's life is not
+    return up
 
 
 def socks5(c):

@@ -229,8 +229,10 @@ int om_kview_poll(struct om_kview *k)
 		k->up = 0;
 		return -1;
 	}
-	qsort(k->all.e, k->all.n, sizeof *k->all.e, by_cookie);
-	qsort(k->owned.e, k->owned.n, sizeof *k->owned.e, by_cookie);
+	if (k->all.n) /* an empty set has no array yet */
+		qsort(k->all.e, k->all.n, sizeof *k->all.e, by_cookie);
+	if (k->owned.n)
+		qsort(k->owned.e, k->owned.n, sizeof *k->owned.e, by_cookie);
 	memset(k->aged, 0, sizeof k->aged);
 	for (i = 0; i < k->all.n; i++)
 		if (!kset_has(&k->prev_all, k->all.e[i].cookie))

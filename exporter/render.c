@@ -94,6 +94,21 @@ static void sample(struct ctx *c, const char *name, const char *labels,
 	for (const struct om_source *s = (c)->src; s < (c)->src + (c)->n; s++) \
 		if ((set_segment(c, s), 1))
 
+/* One family with a sample per kernel class. */
+static void by_kclass(struct ctx *c, const char *name, const char *type, const char *help,
+		      const uint64_t v[OM_NKCLASS])
+{
+	static const char *const kc[] = OM_KCLASS_NAMES;
+	char l[40];
+	int i;
+
+	family(c, name, type, help);
+	for (i = 0; i < OM_NKCLASS; i++) {
+		snprintf(l, sizeof l, "class=\"%s\"", kc[i]);
+		sample(c, name, l, (double)v[i]);
+	}
+}
+
 /* The kernel's view (kernel.h): what it lists, and what no attached
  * process accounts for.  Values of the last poll. */
 static void kernel_view(struct ctx *c, const struct om_kview *k)
@@ -105,19 +120,12 @@ static void kernel_view(struct ctx *c, const struct om_kview *k)
 	family(c, "onionmeter_kernel_up", "gauge",
 	       "1 if the last poll of the kernel's socket list (sock_diag) succeeded.");
 	sample(c, "onionmeter_kernel_up", 0, k->up);
-	family(c, "onionmeter_kernel_connections", "gauge",
-	       "TCP connections the kernel lists, held by a process, established or closing, "
-	       "by peer: a listed proxy, direct, local.");
-	for (i = 0; i < OM_NKCLASS; i++) {
-		snprintf(l, sizeof l, "class=\"%s\"", kc[i]);
-		sample(c, "onionmeter_kernel_connections", l, (double)k->conns[i]);
-	}
-	family(c, "onionmeter_kernel_connections_seen_total", "counter",
-	       "TCP connections first seen in the kernel's list, by peer class.");
-	for (i = 0; i < OM_NKCLASS; i++) {
-		snprintf(l, sizeof l, "class=\"%s\"", kc[i]);
-		sample(c, "onionmeter_kernel_connections_seen_total", l, (double)k->seen_total[i]);
-	}
+	by_kclass(c, "onionmeter_kernel_connections", "gauge",
+		  "TCP connections the kernel lists, held by a process, established or closing, "
+		  "by peer: a listed proxy, direct, local.",
+		  k->conns);
+	by_kclass(c, "onionmeter_kernel_connections_seen_total", "counter",
+		  "TCP connections first seen in the kernel's list, by peer class.", k->seen_total);
 	family(c, "onionmeter_kernel_connection_bytes", "gauge",
 	       "Bytes moved so far by the connections open now (tcp_info), by peer class.");
 	for (i = 0; i < OM_NKCLASS; i++)
@@ -125,20 +133,14 @@ static void kernel_view(struct ctx *c, const struct om_kview *k)
 			snprintf(l, sizeof l, "class=\"%s\",direction=\"%s\"", kc[i], om_dir_names[d]);
 			sample(c, "onionmeter_kernel_connection_bytes", l, (double)k->bytes[i][d]);
 		}
-	family(c, "onionmeter_kernel_udp_sockets", "gauge",
-	       "Connected UDP sockets (a peer set with connect()) the kernel lists, held by a "
-	       "process, by peer class.");
-	for (i = 0; i < OM_NKCLASS; i++) {
-		snprintf(l, sizeof l, "class=\"%s\"", kc[i]);
-		sample(c, "onionmeter_kernel_udp_sockets", l, (double)k->udp[i]);
-	}
-	family(c, "onionmeter_unseen_connections", "gauge",
-	       "Connections the kernel lists that no attached process accounts for: "
-	       "what the preload cannot see (Go, static binaries, raw system calls).");
-	for (i = 0; i < OM_NKCLASS; i++) {
-		snprintf(l, sizeof l, "class=\"%s\"", kc[i]);
-		sample(c, "onionmeter_unseen_connections", l, (double)k->unseen[i]);
-	}
+	by_kclass(c, "onionmeter_kernel_udp_sockets", "gauge",
+		  "Connected UDP sockets (a peer set with connect()) the kernel lists, held by a "
+		  "process, by peer class.",
+		  k->udp);
+	by_kclass(c, "onionmeter_unseen_connections", "gauge",
+		  "Connections the kernel lists that no attached process accounts for: "
+		  "what the preload cannot see (Go, static binaries, raw system calls).",
+		  k->unseen);
 	family(c, "onionmeter_kernel_poll_duration_seconds", "gauge",
 	       "Time the last poll of the kernel's socket list took.");
 	sample(c, "onionmeter_kernel_poll_duration_seconds", 0, k->poll_seconds);

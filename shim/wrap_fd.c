@@ -115,8 +115,13 @@ OM_EXPORT int close(int fd)
 	return OM_REAL(close)(fd);
 }
 
-/* A second descriptor for the same socket counts its bytes; the gauge
- * stays with the original. */
+/* A second descriptor for the same socket counts its bytes; the
+ * open-connections gauge stays with the original.  The sockets-held count
+ * (what the kernel's view compares with) counts every descriptor: when
+ * the original is closed and the copy kept (dup2 onto stdin, then close),
+ * the process still holds the connection; while both are open it counts
+ * one more than the kernel lists, which can hide a blind spot but never
+ * invent one. */
 void om_acct_dup(int oldfd, int newfd)
 {
 	struct om_fd *o, *n;
@@ -132,6 +137,10 @@ void om_acct_dup(int oldfd, int newfd)
 		n->flags = OM_FDF_DECIDED | (o->flags & OM_FDF_TCP);
 		n->dial = n->flags & OM_FDF_TCP ? OM_DIAL_DONE : OM_DIAL_NONE;
 		om_fd_set_hot(n, h & OM_HOT_QUIET ? h : om_settled_hot(n));
+		if (o->flags & OM_FDF_SOCK)
+			om_sock_held(n, (o->flags & OM_FDF_PROXY_EP)      ? OM_DEST_PROXY
+					: (o->flags & OM_FDF_ADDR_DIRECT) ? OM_DEST_DIRECT
+									  : OM_DEST_LOCAL);
 	}
 	errno = err;
 }

@@ -130,7 +130,8 @@ fi
 
 # 2. 1000 connections the shim sees: long-lived, short, and in fork
 # children (a child dialling, and a parent's connection used by a child
-# after the parent closed its copy); every scrape must read 0
+# after the parent closed its copy), a dup'd copy kept after the original
+# is closed; every scrape must read 0
 : >"$SINK_LOG"
 curl -s "http://127.0.0.1:$EPORT/metrics" >/dev/null
 (
@@ -158,6 +159,10 @@ for i in range(1000):
         if pid == 0:
             s.sendall(b"y"); time.sleep(0.3); s.close(); os._exit(0)
         s.close(); held.append(pid)
+    elif i % 50 == 35:    # a copy kept, the original closed (dup2 onto stdin, then close)
+        s = dial(host)
+        copy = socket.socket(fileno=os.dup(s.fileno()))
+        s.close(); held.append(copy)
     elif i % 10 == 0:     # long-lived
         held.append(dial(host))
     else:                 # short

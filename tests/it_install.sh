@@ -47,7 +47,7 @@ for f in usr/bin/onionmeter-exporter usr/bin/onionmeter-run usr/libexec/onionmet
 done
 grep -q "ONIONMETER_LIB=\${ONIONMETER_LIB:-/usr/$LIBDIR/onionmeter/libonionmeter.so}" stage/usr/bin/onionmeter-run ||
 	om_fail "the installed onionmeter-run does not point at the installed shim"
-grep -qx "ExecStart=/usr/bin/onionmeter-exporter --listen 127.0.0.1:9477 --segment /run/onionmeter/segment" \
+grep -qx "ExecStart=/usr/bin/onionmeter-exporter --listen 127.0.0.1:9477 --segment /run/onionmeter/segment --kernel-interval 0" \
 	stage/usr/lib/systemd/system/onionmeter-exporter.service || om_fail "the unit's ExecStart is not the installed path"
 grep -qx "Environment=LD_PRELOAD=/usr/$LIBDIR/onionmeter/libonionmeter.so" stage/usr/share/onionmeter/systemd/onionmeter.conf ||
 	om_fail "the drop-in does not point at the installed shim"

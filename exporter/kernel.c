@@ -48,7 +48,8 @@ int om_kscope_parse(const char *s, struct om_kscope *out, const char **why)
 			return -1;
 		}
 		if (fs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode)) {
-			*why = "cgroup=PATH must be a cgroup v2 directory (under /sys/fs/cgroup)";
+			*why = "cgroup=PATH must be a cgroup v2 directory (under /sys/fs/cgroup, "
+			       "or /sys/fs/cgroup/unified on a hybrid system)";
 			return -1;
 		}
 		out->kind = OM_KSCOPE_CGROUP;

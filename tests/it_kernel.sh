@@ -10,7 +10,8 @@
 #  2. a dynamic program seen by the shim makes 1000 connections (long and
 #     short ones, fork children among them): the blind spot stays 0 in
 #     every scrape;
-#  3. a static C client and a socket made by a raw system call (machine
+#  3. --kernel-scope uid=N and cgroup=PATH count only their sockets;
+#  4. a static C client and a socket made by a raw system call (machine
 #     code, past libc's syscall()) are named in onionmeter-run --report
 #     with their destinations.
 # Every server runs under the shim too: the kernel lists both ends of a
@@ -182,7 +183,59 @@ scrapes=$(($(wc -l <unseen.trace) / 3))
 if grep -qv "^0$" unseen.trace; then om_fail "a blind spot was reported for a program the shim sees: $(sort unseen.trace | uniq -c | tr "\n" " ")"; fi
 echo "ok: 1000 connections (forks, short and long ones) seen by the shim: blind spot 0 in all $scrapes scrapes"
 
-# 3. --report names what the shim could not see
+# 3. scopes: uid=N counts the sockets that user owns, cgroup=PATH those
+# made by processes in exactly that cgroup.  A client of each connects
+# directly to the clearnet sink (its end and the sink's end are direct;
+# the sink runs as root, outside the cgroup).
+mkdir scope
+chmod 777 scope
+HOLD='
+import os, socket, sys, time
+s = socket.create_connection(("198.18.0.1", 80)); s.sendall(b"s")
+open(sys.argv[1], "w").close()
+while not os.path.exists(sys.argv[2]): time.sleep(0.02)
+'
+direct_in() { LD_PRELOAD= "$OM_EXPORTER" --once --segment "$seg" --kernel-scope "$1" 2>/dev/null |
+	awk '$1 == "onionmeter_kernel_connections{class=\"direct\"}" { print $2 }'; }
+# both ends held: the sink has accepted its end (until then the kernel
+# lists it in the accept queue, held by no process)
+both_ends() {
+	for _ in $(seq 1 100); do [ "$(direct_in netns)" = 2 ] && return 0; sleep 0.05; done
+	om_fail "--kernel-scope netns: $(direct_in netns) direct connections, want 2"
+}
+if command -v setpriv >/dev/null; then
+	om_bg setpriv --reuid=65534 --regid=65534 --clear-groups "$PY" -c "$HOLD" scope/uid.ready scope/uid.done
+	for _ in $(seq 1 200); do [ -e scope/uid.ready ] && break; sleep 0.05; done
+	[ -e scope/uid.ready ] || om_fail "the client running as uid 65534 did not connect"
+	both_ends
+	[ "$(direct_in uid=65534)" = 1 ] || om_fail "--kernel-scope uid=65534: $(direct_in uid=65534) direct connections, want the client's 1"
+	[ "$(direct_in uid=0)" = 1 ] || om_fail "--kernel-scope uid=0: $(direct_in uid=0) direct connections, want the sink's end, 1"
+	touch scope/uid.done
+	echo "ok: --kernel-scope uid=N counts that user's sockets only"
+else
+	echo "skip: uid scope: no setpriv"
+fi
+cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+cg=${cg2:+$cg2/onionmeter-test-$$}
+if [ -n "$cg" ] && mkdir "$cg" 2>/dev/null; then
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -c "$3" scope/cg.ready scope/cg.done' sh "$cg" "$PY" "$HOLD" &
+	cgpid=$!
+	for _ in $(seq 1 200); do [ -e scope/cg.ready ] && break; sleep 0.05; done
+	[ -e scope/cg.ready ] || { rmdir "$cg"; om_fail "the client in cgroup $cg did not connect"; }
+	for _ in $(seq 1 100); do [ "$(direct_in netns)" = 2 ] && break; sleep 0.05; done
+	all=$(direct_in netns)
+	got=$(direct_in "cgroup=$cg")
+	touch scope/cg.done
+	wait "$cgpid" || true
+	rmdir "$cg" 2>/dev/null || true
+	[ "$all" = 2 ] || om_fail "--kernel-scope netns: $all direct connections, want 2"
+	[ "$got" = 1 ] || om_fail "--kernel-scope cgroup=$cg: $got direct connections, want the client's 1"
+	echo "ok: --kernel-scope cgroup=PATH counts the sockets made in that cgroup only"
+else
+	echo "skip: cgroup scope: no writable cgroup v2 hierarchy here"
+fi
+
+# 4. --report names what the shim could not see
 gcc -static -o static_client "$OM_SRC/tests/static_client.c" 2>/dev/null || om_skip "no static libc to link a static client"
 RAW_PY='
 import ctypes, mmap, os, socket, struct, sys, time

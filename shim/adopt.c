@@ -148,14 +148,15 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
  * are left to their first use. */
 void om_adopt_inherited(void)
 {
-	unsigned pg, i;
+	unsigned pg, i, top;
 
 	if (!__atomic_load_n(&om_socks_counted, __ATOMIC_RELAXED) || om_passive())
 		return;
 	om_socks_counted = 0;
 	if (!om_ready())
 		return;
-	for (pg = 0; pg < OM_FD_MAX >> OM_FD_PAGE_SHIFT; pg++) {
+	top = __atomic_load_n(&om_fd_pages_top, __ATOMIC_ACQUIRE);
+	for (pg = 0; pg < top; pg++) {
 		struct om_fd_page *page = __atomic_load_n(&om_fd_pages[pg], __ATOMIC_ACQUIRE);
 
 		for (i = 0; page && i < OM_FD_PAGE; i++) {

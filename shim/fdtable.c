@@ -4,6 +4,7 @@
 
 uint8_t om_hot_tab[OM_FD_MAX] __attribute__((aligned(4096)));
 struct om_fd_page *om_fd_pages[OM_FD_MAX >> OM_FD_PAGE_SHIFT];
+unsigned om_fd_pages_top;
 
 struct om_fd *om_fd_get(int fd)
 {
@@ -25,6 +26,13 @@ struct om_fd *om_fd_get(int fd)
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		munmap(page, sizeof *page);
 		page = expect;
+	} else {
+		unsigned top = __atomic_load_n(&om_fd_pages_top, __ATOMIC_RELAXED);
+
+		while (top < idx + 1 &&
+		       !__atomic_compare_exchange_n(&om_fd_pages_top, &top, idx + 1, 1,
+						    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			;
 	}
 	return &page->e[(unsigned)fd & (OM_FD_PAGE - 1)];
 }

@@ -52,6 +52,8 @@ struct om_fd_page {
 
 extern __attribute__((visibility("hidden"))) uint8_t om_hot_tab[OM_FD_MAX];
 extern __attribute__((visibility("hidden"))) struct om_fd_page *om_fd_pages[OM_FD_MAX >> OM_FD_PAGE_SHIFT];
+/* One past the highest page ever installed: walks stop there. */
+extern __attribute__((visibility("hidden"))) unsigned om_fd_pages_top;
 
 /* The hot byte of fd; out of range counts as ignored. */
 static inline uint8_t om_hot(int fd)

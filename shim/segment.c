@@ -277,7 +277,9 @@ int om_seg_claim(struct om_seg *s, int fd, uint32_t *slot, const char **why)
 
 	if (hwm > s->g.nslots) /* untrusted: only ever narrows */
 		hwm = s->g.nslots;
-	if (!held_since_exec(s, (uint32_t)hwm, &i)) {
+	/* fd < 0: a fork child on its parent's mapping, a process too new to
+	 * hold a slot; the pid table walk is for an exec'd image */
+	if (fd < 0 || !held_since_exec(s, (uint32_t)hwm, &i)) {
 		int rc = take_free(s, &i);
 
 		if (rc) {

@@ -6,7 +6,9 @@
 # attached process (FDSize) at the highest ulimit -n allowed (1048576
 # where it may be raised).  At 0, 64, 1024 and 4093 live processes (a
 # 4096-slot segment: three slots left for the processes measured), each
-# measured with and without the shim interleaved in one run.
+# measured with and without the shim interleaved in one run.  First, exec
+# of /bin/true with nothing, an empty library (bench/floor.c: the floor
+# under any preload) and the shim preloaded, interleaved.
 #
 #   bench/process.sh [BUILD_DIR]      (default: build; run as root for 4096
 #                                     processes and the 1048576 fd limit)
@@ -16,6 +18,7 @@ BUILD=${1:-build}
 EXP=$PWD/$BUILD/exporter/onionmeter-exporter
 SHIM=$PWD/$BUILD/shim/libonionmeter.so
 SLEEPER=$PWD/$BUILD/bench/sleeper
+FLOOR=$PWD/$BUILD/bench/libfloor.so
 PY=/usr/bin/python3
 TMP=$(mktemp -d /tmp/om-bench.XXXXXX)
 export ONIONMETER_SEGMENT=$TMP/seg ONIONMETER_SLOTS=4096
@@ -63,15 +66,41 @@ print("%.3f %.3f %+.3f" % (a, b, b - a))
 PY
 }
 
+# exec /bin/true with nothing preloaded, an empty library (the floor for
+# any preload) and the shim, interleaved; median ms per run of each
+floor() { # RUNS ROUNDS
+	"$PY" - "$FLOOR" "$SHIM" "$@" <<'PY'
+import os, statistics, sys, time
+floor, shim, runs, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+envs = [dict(os.environ, LD_PRELOAD=p) for p in ("", floor, shim)]
+t = [[], [], []]
+for _ in range(rounds):
+    for i, env in enumerate(envs):
+        a = time.perf_counter()
+        for _ in range(runs):
+            pid = os.posix_spawn("/bin/true", ["/bin/true"], env)
+            os.waitpid(pid, 0)
+        t[i].append((time.perf_counter() - a) / runs * 1000)
+m = [statistics.median(x) for x in t]
+print("| %.3f | %.3f (%+.3f) | %.3f (%+.3f) | %+.3f |" % (m[0], m[1], m[1] - m[0], m[2], m[2] - m[0], m[2] - m[1]))
+PY
+}
+
 live() { "$EXP" --once --segment "$TMP/seg" 2>/dev/null | awk '$1 == "onionmeter_processes" { print $2 }'; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); ulimit -n $LIMIT"
 echo "date: $(date -u +%Y-%m-%d)"
 echo
+echo "exec /bin/true, no live process: milliseconds per run (median of 21 rounds of 300):"
+echo
+echo "| nothing preloaded | an empty library preloaded | the shim preloaded | the shim's own |"
+echo "|---:|---:|---:|---:|"
+floor 300 21
+echo
 echo "Milliseconds per run (median of rounds), without and with the shim, and the difference:"
 echo
-echo "| live processes | exec /bin/true (no socket) | exec, one dial (attach) | fork (an attached parent) | fork, child dials (attach) | syscalls of one attach |"
-echo "|---:|---|---|---|---|---:|"
+echo "| live processes | exec /bin/true (no socket) | exec, one dial (attach) | fork (an attached parent, no connection) | fork (the parent holds a connection: the child counts it) | fork, child dials (attach) | syscalls of one attach |"
+echo "|---:|---|---|---|---|---|---:|"
 started=0
 for n in 0 64 1024 4093; do
 	while [ "$started" -lt "$n" ]; do
@@ -83,6 +112,7 @@ for n in 0 64 1024 4093; do
 	[ "$n" = 0 ] || [ "$(live)" = "$n" ] || { echo "only $(live) of $n processes attached" >&2; exit 1; }
 	t1=$(compare 200 11 /bin/true)
 	t2=$(compare 200 11 "$SLEEPER" "$SINK" once)
+	t3b=$(compare 1 9 "$SLEEPER" "$SINK" forksbare 200)
 	t3=$(compare 1 9 "$SLEEPER" "$SINK" forks 200)
 	t4=$(compare 1 9 "$SLEEPER" "$SINK" forkattach 200)
 	LD_PRELOAD=$SHIM strace -c -o "$TMP/strace" "$SLEEPER" "$SINK" once >/dev/null 2>&1
@@ -91,7 +121,8 @@ for n in 0 64 1024 4093; do
 	fmt() { set -- $1; printf '%s / %s (%s)' "$1" "$2" "$3"; }
 	# forks: per fork, not per run of the forking program
 	fmt200() { set -- $1; awk -v a="$1" -v b="$2" -v c="$3" 'BEGIN { printf "%.4f / %.4f (%+.4f)", a / 200, b / 200, c / 200 }'; }
-	printf '| %d | %s | %s | %s | %s | %s |\n' "$n" "$(fmt "$t1")" "$(fmt "$t2")" "$(fmt200 "$t3")" "$(fmt200 "$t4")" "$sys"
+	printf '| %d | %s | %s | %s | %s | %s | %s |\n' "$n" "$(fmt "$t1")" "$(fmt "$t2")" "$(fmt200 "$t3b")" \
+		"$(fmt200 "$t3")" "$(fmt200 "$t4")" "$sys"
 done
 echo
 echo "System calls of one attaching run (4093 live), with the shim (without):"

@@ -5,7 +5,10 @@
  *                         killed
  *   sleeper PORT once     the same dial, then exit: the cost of an attach
  *   sleeper PORT forks N  the dial, then N times fork a child that exits
- *                         at once, waited for
+ *                         at once, waited for (each child inherits the
+ *                         connection, so it counts it in a slot of its own)
+ *   sleeper PORT forksbare N   the same, the connection closed first (an
+ *                         attached parent holding no connection)
  *   sleeper PORT forkattach N   ... a child that dials once (claims a
  *                         slot of its own) and exits */
 #include <arpa/inet.h>
@@ -18,24 +21,29 @@
 
 static struct sockaddr_in sa = { .sin_family = AF_INET };
 
-static void dial(void)
+static int dial(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
 		(void)!write(fd, "x", 1);
+	return fd;
 }
 
 int main(int argc, char **argv)
 {
 	long n = argc > 3 ? atol(argv[3]) : 0, i;
+	int fd;
 
 	sa.sin_port = htons(argc > 1 ? (unsigned short)atoi(argv[1]) : 1);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	dial();
+	fd = dial();
 	if (argc > 2 && !strcmp(argv[2], "once"))
 		return 0;
-	if (argc > 2 && (!strcmp(argv[2], "forks") || !strcmp(argv[2], "forkattach"))) {
+	if (argc > 2 && !strcmp(argv[2], "forksbare"))
+		close(fd);
+	if (argc > 2 && (!strcmp(argv[2], "forks") || !strcmp(argv[2], "forksbare") ||
+			 !strcmp(argv[2], "forkattach"))) {
 		int attach = !strcmp(argv[2], "forkattach");
 
 		for (i = 0; i < n; i++) {

@@ -1,5 +1,6 @@
 #include "diag_parse.h"
 
+#include <arpa/inet.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -12,11 +13,6 @@
 #ifndef INET_DIAG_CGROUP_ID
 #define INET_DIAG_CGROUP_ID 21
 #endif
-
-static uint16_t be16(uint16_t v)
-{
-	return (uint16_t)(v >> 8 | v << 8);
-}
 
 /* The attributes after an inet_diag_msg: tcp_info and the cgroup id. */
 static void attrs(const unsigned char *p, size_t n, struct om_diag_sock *s)
@@ -81,8 +77,8 @@ int om_diag_parse(const void *buf, size_t len, uint32_t seq, om_diag_fn fn, void
 				memset(&s, 0, sizeof s);
 				s.family = m.idiag_family;
 				s.state = m.idiag_state;
-				s.sport = be16(m.id.idiag_sport);
-				s.dport = be16(m.id.idiag_dport);
+				s.sport = ntohs(m.id.idiag_sport);
+				s.dport = ntohs(m.id.idiag_dport);
 				memcpy(s.src, m.id.idiag_src, 16);
 				memcpy(s.dst, m.id.idiag_dst, 16);
 				s.uid = m.idiag_uid;

@@ -25,8 +25,8 @@
 
 #include "unseen.h"
 
-#define EXIT_LEAK 3
-#define LOOK_MS 250 /* how often the run's connections are looked at, for the report */ /* --fail-on-leak: the command succeeded, a leak was counted */
+#define EXIT_LEAK 3 /* --fail-on-leak: the command succeeded, a leak was counted */
+#define LOOK_MS 250 /* how often the run's connections are looked at, for the report */
 
 static const char usage[] =
 "Usage: onionmeter-supervise --exporter-bin PATH [OPTION]... -- COMMAND [ARG]...\n"

@@ -254,8 +254,12 @@ while not os.path.exists(sys.argv[1]): time.sleep(0.02)
 '
 if [ "$(uname -m)" != x86_64 ]; then RAW_PY='import os, sys, time
 while not os.path.exists(sys.argv[1]): time.sleep(0.02)'; fi
+# meanwhile an orphan ends every 0.1 s: the supervisor, their reaper, gets
+# a SIGCHLD more often than it looks, and must look all the same
 ONIONMETER_SEGMENT= "$OM_RUN" --report --report-json report.json -- sh -c '
-./static_client 198.18.0.1 80 "$1" & "$2" -c "$3" "$1" & sleep 1; touch "$1"; wait' sh \
+./static_client 198.18.0.1 80 "$1" & "$2" -c "$3" "$1" &
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do (sleep 0.05 &); sleep 0.1; done
+touch "$1"; wait' sh \
 	"$OM_TMP/report.done" "$PY" "$RAW_PY" 2>report.txt
 cat report.txt
 grep -q '^  pid [0-9]* static_client -> direct 198.18.0.1:80: NOT SEEN by the shim$' report.txt ||

@@ -23,6 +23,7 @@ struct app {
 	struct om_kview kv;
 	int kernel_on;
 	int kernel_logged; /* -1 nothing yet, 0 down, 1 up */
+	unsigned long kernel_ms; /* --kernel-interval */
 };
 
 /* Snapshot every segment (events too, if on) and log what changed. */

@@ -64,6 +64,7 @@ struct om_kview {
 	uint64_t unseen_raw[OM_NKCLASS], unseen[OM_NKCLASS];
 	uint64_t udp[OM_NKCLASS]; /* connected UDP sockets a process holds */
 	double poll_seconds;
+	double interval_seconds; /* until the next poll, set by the caller */
 };
 
 /* Reads ONIONMETER_PROXIES and ONIONMETER_LOCAL_NETS as the shim does. */

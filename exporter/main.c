@@ -46,7 +46,9 @@ static const char usage[] =
 "      --kernel-interval MS\n"
 "                        poll the kernel's list of TCP connections (and\n"
 "                        connected UDP sockets) every MS milliseconds\n"
-"                        (default 500; 0: no kernel view)\n"
+"                        (default 500; 0: no kernel view); a poll longer\n"
+"                        than a twentieth of MS spaces the next to 20 times\n"
+"                        its length\n"
 "      --kernel-scope S  which of them: netns (default: the whole network\n"
 "                        namespace), uid=N, or cgroup=PATH (cgroup v2)\n"
 "      --leaks-endpoint  serve the recent leak events as JSON on /leaks.\n"
@@ -180,9 +182,32 @@ static void on_watch(uv_timer_t *t)
 	om_app_collect(t->data, 0);
 }
 
+/* The next poll: --kernel-interval, or twenty times the last poll's
+ * length if that is longer, so that the kernel's view never takes more
+ * than 5% of a core, however many sockets the namespace holds. */
+static uint64_t kernel_next_ms(struct app *a)
+{
+	double slow = a->kv.poll_seconds * 1000.0 * 20.0;
+	uint64_t ms = slow > (double)a->kernel_ms ? (uint64_t)slow : a->kernel_ms;
+
+	if (log_on && (ms > a->kernel_ms) != (a->kv.interval_seconds * 1000.0 > (double)a->kernel_ms)) {
+		char v[32];
+
+		snprintf(v, sizeof v, "%llu", (unsigned long long)ms);
+		om_xlog(ms > a->kernel_ms ? "warn" : "info",
+			ms > a->kernel_ms ? "kernel view slowed: polls are long" : "kernel view at its interval",
+			"interval_ms", v, (char *)0);
+	}
+	a->kv.interval_seconds = (double)ms / 1000.0;
+	return ms;
+}
+
 static void on_kernel(uv_timer_t *t)
 {
-	om_app_kernel(t->data, 0);
+	struct app *a = t->data;
+
+	om_app_kernel(a, 0);
+	uv_timer_start(t, on_kernel, kernel_next_ms(a), 0);
 }
 
 static int parse_format(const char *s, enum om_format *f, int *report)
@@ -390,8 +415,10 @@ int main(int argc, char **argv)
 	}
 	app.nsrc = nsegs;
 	app.kernel_on = kinterval > 0;
+	app.kernel_ms = kinterval;
 	app.kernel_logged = -1;
 	om_kview_init(&app.kv, &scope);
+	app.kv.interval_seconds = (double)kinterval / 1000.0;
 
 	if (remove) {
 		int failed = 0;
@@ -438,7 +465,7 @@ int main(int argc, char **argv)
 		om_app_kernel(&app, 0);
 		uv_timer_init(loop, &kernel);
 		kernel.data = &app;
-		uv_timer_start(&kernel, on_kernel, kinterval, kinterval);
+		uv_timer_start(&kernel, on_kernel, kernel_next_ms(&app), 0);
 	} else {
 		uv_timer_init(loop, &watch);
 		watch.data = &app;

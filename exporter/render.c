@@ -144,6 +144,10 @@ static void kernel_view(struct ctx *c, const struct om_kview *k)
 	family(c, "onionmeter_kernel_poll_duration_seconds", "gauge",
 	       "Time the last poll of the kernel's socket list took.");
 	sample(c, "onionmeter_kernel_poll_duration_seconds", 0, k->poll_seconds);
+	family(c, "onionmeter_kernel_poll_interval_seconds", "gauge",
+	       "Time between polls: --kernel-interval, longer while a poll takes more than "
+	       "a twentieth of it.");
+	sample(c, "onionmeter_kernel_poll_interval_seconds", 0, k->interval_seconds);
 }
 
 static void exposition(struct ctx *c, double scrape_seconds)

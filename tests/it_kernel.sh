@@ -71,6 +71,21 @@ wait_metric() {
 wait_metric 'onionmeter_kernel_up' 1
 for c in proxy direct local; do wait_metric "onionmeter_unseen_connections{class=\"$c\"}" 0; done
 echo "ok: the kernel view is up, and the instrumented servers are no blind spot"
+# asked to poll every millisecond, the view slows itself to twenty times a
+# poll's length (at most 5% of a core), and says so
+FPORT=$(om_free_port)
+LD_PRELOAD= om_bg "$OM_EXPORTER" --listen "127.0.0.1:$FPORT" --segment "$seg" --kernel-interval 1 2>fast.log
+om_wait_port 127.0.0.1 "$FPORT"
+sleep 0.5
+curl -s "http://127.0.0.1:$FPORT/metrics" >fast.metrics
+"$PY" - fast.metrics <<'PY' || om_fail "--kernel-interval 1: the poll interval does not follow the poll's length"
+import sys
+m = dict(l.split()[:2] for l in open(sys.argv[1]) if l[0] != "#")
+poll, every = float(m["onionmeter_kernel_poll_duration_seconds"]), float(m["onionmeter_kernel_poll_interval_seconds"])
+assert every > 0.001 and every >= 20 * poll - 0.001, (poll, every)
+PY
+grep -q 'msg="kernel view slowed: polls are long"' fast.log || om_fail "no log line for the slowed kernel view"
+echo "ok: polls asked for every millisecond are spaced to 20 times their length"
 
 # 1. the Go program
 if command -v go >/dev/null; then

@@ -19,7 +19,7 @@ EXP=$BUILD/exporter/onionmeter-exporter
 exp() { "$EXP" --kernel-interval 0 "$@"; }
 SHIM=$PWD/$BUILD/shim/libonionmeter.so
 SLEEPER=$BUILD/bench/sleeper
-PY=/usr/bin/python3
+. "$PWD/bench/lib.sh"
 TMP=$(mktemp -d /tmp/om-bench.XXXXXX)
 PIDS=""
 cleanup() {
@@ -31,8 +31,6 @@ cleanup() {
 trap cleanup EXIT
 export ONIONMETER_SLOTS=4096
 
-free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 100); do "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null && return; sleep 0.1; done; echo "no listener on $1" >&2; exit 1; }
 # resident MiB: private (heap, stacks, libraries' data) and total, which
 # also counts the shared segment's pages mapped in
 mem() { awk '/^RssAnon/ { a = $2 } /^VmRSS/ { r = $2 } END { printf "%.1f | %.1f", a / 1024, r / 1024 }' "/proc/$1/status"; }
@@ -60,15 +58,7 @@ echo "date: $(date -u +%Y-%m-%d)"
 echo
 echo "| exporter | processes | scrape median (ms) | scrape p99 (ms) | segment read (ms) | syscalls per scrape | --once (ms) | body (bytes) | private RSS (MiB) | total RSS (MiB) |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-SINK=$(free_port)
-"$PY" -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4096)
-while True:
-    c, _ = s.accept(); c.close()   # the dial is what counts' "$SINK" &
-PIDS="$PIDS $!"
-wait_port "$SINK"
+start_sink
 # system calls the running exporter makes per scrape, over 100 scrapes
 syscalls_per_scrape() { # PID PORT
 	strace -f -c -o "$TMP/strace" -p "$1" 2>/dev/null &

@@ -21,7 +21,7 @@ if [ "${OM_IN_NETNS:-}" != 1 ]; then
 fi
 ip link set lo up
 EXP=$PWD/$BUILD/exporter/onionmeter-exporter
-PY=/usr/bin/python3
+. "$PWD/bench/lib.sh"
 TMP=$(mktemp -d /tmp/om-kbench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
 ulimit -n 30000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -57,7 +57,7 @@ PY
 		without=$(valgrind "$EXP" --once --kernel-interval 0 --segment "$TMP/none" 2>&1 >/dev/null | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,)
 		allocs=$((with - without))
 	fi
-	port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	"$EXP" --listen "127.0.0.1:$port" --segment "$TMP/none" --kernel-interval 50 2>/dev/null &
 	exp=$!
 	sleep 1.2

@@ -19,7 +19,7 @@ EXP=$PWD/$BUILD/exporter/onionmeter-exporter
 SHIM=$PWD/$BUILD/shim/libonionmeter.so
 SLEEPER=$PWD/$BUILD/bench/sleeper
 FLOOR=$PWD/$BUILD/bench/libfloor.so
-PY=/usr/bin/python3
+. "$PWD/bench/lib.sh"
 TMP=$(mktemp -d /tmp/om-bench.XXXXXX)
 export ONIONMETER_SEGMENT=$TMP/seg ONIONMETER_SLOTS=4096
 PIDS=""
@@ -33,16 +33,7 @@ trap cleanup EXIT
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 LIMIT=$(ulimit -n)
 
-free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-SINK=$(free_port)
-"$PY" -c '
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4096)
-while True:
-    c, _ = s.accept(); c.close()   # the dial is what counts' "$SINK" &
-PIDS="$PIDS $!"
-for _ in $(seq 1 100); do "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $SINK), 1)" 2>/dev/null && break; sleep 0.1; done
+start_sink
 
 # Wall time per run of a command, with and without the shim, interleaved
 # in rounds; prints the median per run of each, and the added time.

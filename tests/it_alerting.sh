@@ -69,20 +69,14 @@ Y
 LD_PRELOAD= om_bg prometheus --config.file=prometheus.yml --storage.tsdb.path=tsdb \
 	--web.listen-address="127.0.0.1:$PPORT" --log.level=warn >prometheus.log 2>&1
 om_wait_port 127.0.0.1 "$PPORT"
-query() {
-	curl -s --get "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=$1" |
-		"$PY" -c 'import json, sys
-r = json.load(sys.stdin)["data"]["result"]
-print(r[0]["value"][1] if r else "")'
-}
 # the leak series exist, at 0, before any program attached
 for _ in $(seq 1 100); do
-	[ "$(query 'count(onionmeter_leaks_total{kind="direct_connect"} == 0)')" = 2 ] && break
+	[ "$(om_prom_query "$PPORT" 'count(onionmeter_leaks_total{kind="direct_connect"} == 0)')" = 2 ] && break
 	sleep 0.2
 done
-[ "$(query 'count(onionmeter_leaks_total{kind="direct_connect"} == 0)')" = 2 ] ||
+[ "$(om_prom_query "$PPORT" 'count(onionmeter_leaks_total{kind="direct_connect"} == 0)')" = 2 ] ||
 	{ tail prometheus.log; om_fail "no zero-valued leak series before the program ran"; }
-[ "$(query 'onionmeter_segment_up')" = 0 ] || om_fail "segment_up should be 0 before the program"
+[ "$(om_prom_query "$PPORT" 'onionmeter_segment_up')" = 0 ] || om_fail "segment_up should be 0 before the program"
 echo "ok: leak series exist at 0 from the first scrapes, the segment not there yet"
 
 # 4. one leak: a direct connection under tor-only, to a test host

@@ -29,25 +29,18 @@ LD_PRELOAD= om_bg prometheus --config.file="$OM_TMP/prometheus.yml" \
 	--storage.tsdb.path="$OM_TMP/tsdb" --web.listen-address="127.0.0.1:$PPORT" \
 	--log.level=warn >"$OM_TMP/prometheus.log" 2>&1
 om_wait_port 127.0.0.1 "$PPORT"
-
-query() {
-	curl -s --get "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=$1" |
-		"$PY" -c 'import json, sys
-r = json.load(sys.stdin)["data"]["result"]
-print(r[0]["value"][1] if r else "")'
-}
 v=""
 for i in $(seq 1 60); do
-	v=$(query 'onionmeter_dials_total{class="local",outcome="refused"}')
+	v=$(om_prom_query "$PPORT" 'onionmeter_dials_total{class="local",outcome="refused"}')
 	[ -n "$v" ] && break
 	sleep 0.5
 done
 [ "$v" = 3 ] || { tail "$OM_TMP/prometheus.log"; om_fail "Prometheus read '$v', expected 3"; }
 echo "ok: Prometheus scraped onionmeter_dials_total = $v"
-[ "$(query 'up{job="onionmeter"}')" = 1 ] || om_fail "target not up"
+[ "$(om_prom_query "$PPORT" 'up{job="onionmeter"}')" = 1 ] || om_fail "target not up"
 # histogram and gauge families arrive intact
-[ "$(query 'onionmeter_dial_duration_seconds_count{class="local"}')" = 3 ] || om_fail "histogram count"
-[ "$(query 'onionmeter_segment_up')" = 1 ] || om_fail "segment_up"
+[ "$(om_prom_query "$PPORT" 'onionmeter_dial_duration_seconds_count{class="local"}')" = 3 ] || om_fail "histogram count"
+[ "$(om_prom_query "$PPORT" 'onionmeter_segment_up')" = 1 ] || om_fail "segment_up"
 # and the target reports no scrape errors in Prometheus's view of it
 curl -s "http://127.0.0.1:$PPORT/api/v1/targets" | "$PY" -c 'import json, sys
 t = json.load(sys.stdin)["data"]["activeTargets"][0]

@@ -157,11 +157,7 @@ if [ "${OM_SANITIZED:-0}" = 0 ] && command -v curl >/dev/null; then
 	# curl stops reading a failure reply at the IPv4 length, and tor's
 	# over a unix socket carries an IPv6 address: egress is exact, ingress
 	# is what curl read, 2 + 10 bytes a dial
-	om_wait_lines "$COUNT_LOG" 2
-	read -r in out < <(om_log_sum "$COUNT_LOG")
-	om_expect "$seg" 'onionmeter_bytes_total{class="onion",direction="egress"}' "$in"
-	got=$(om_metric "$seg" 'onionmeter_bytes_total{class="onion",direction="ingress"}')
-	[ "$got" -ge 24 ] && [ "$got" -le "$out" ] || om_fail "curl onion ingress $got (tor sent $out)"
+	om_expect_bytes_read "$seg" onion "$COUNT_LOG" 2 24
 	: >"$RELAY_LOG"
 	seg=$OM_TMP/curl-relay.seg
 	ONIONMETER_SEGMENT=$seg ONIONMETER_PROXIES="unix:$RELAY" "$OM_RUN" -- \

@@ -158,6 +158,28 @@ om_expect_bytes() { # SEG CLASS LOG N
 	om_expect "$1" "onionmeter_bytes_total{class=\"$2\",direction=\"ingress\"}" "$out"
 }
 
+# The same for a client that stops reading a reply part way (an error
+# page, a failure reply): egress exact, ingress at least FLOOR and at most
+# what the proxy wrote.
+om_expect_bytes_read() { # SEG CLASS LOG N FLOOR
+	local in out got
+	om_wait_lines "$3" "$4"
+	read -r in out < <(om_log_sum "$3")
+	om_expect "$1" "onionmeter_bytes_total{class=\"$2\",direction=\"egress\"}" "$in"
+	got=$(om_metric "$1" "onionmeter_bytes_total{class=\"$2\",direction=\"ingress\"}")
+	[ "$got" -ge "$5" ] && [ "$got" -le "$out" ] ||
+		om_fail "$2 ingress $got, want $5 to $out (what the proxy wrote)"
+}
+
+# The first value of a PromQL EXPR on the Prometheus at 127.0.0.1:PORT, or
+# nothing if the result is empty.
+om_prom_query() { # PORT EXPR
+	curl -s --get "http://127.0.0.1:$1/api/v1/query" --data-urlencode "query=$2" |
+		"$PY" -c 'import json, sys
+r = json.load(sys.stdin)["data"]["result"]
+print(r[0]["value"][1] if r else "")'
+}
+
 # In the sanitizer build, does CMD... finish with the ASan runtime alone
 # preloaded (no onionmeter)?  Some programs hang there (curl, libcurl's
 # users, psql): their rows run in the plain build.  Only a hang counts; CMD

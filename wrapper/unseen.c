@@ -191,7 +191,7 @@ static const struct cand *was_held(const struct om_unseen *u, pid_t pid, uint64_
 	return 0;
 }
 
-static void record(struct om_unseen *u, pid_t pid, const struct ksock *k,
+static void record(struct om_unseen *u, pid_t pid, const struct ksock *k, unsigned kclass,
 		   const struct om_proc_info *slot, uint64_t held, int unseen)
 {
 	struct record *r;
@@ -212,7 +212,7 @@ static void record(struct om_unseen *u, pid_t pid, const struct ksock *k,
 	r->cookie = k->s.cookie;
 	r->unseen = unseen;
 	r->attached = slot != 0;
-	r->kclass = om_diag_kclass(&u->cfg, &k->s);
+	r->kclass = kclass;
 	r->accounted = slot ? slot->socks[r->kclass] : 0;
 	r->held = held;
 	om_diag_peer(&k->s, r->dest, sizeof r->dest);
@@ -275,7 +275,7 @@ static void check_proc(struct om_unseen *u, pid_t pid)
 		int excess = held[kc[i]] > (slot ? slot->socks[kc[i]] : 0);
 
 		if (c)
-			record(u, pid, mine[i], slot, held[kc[i]], excess && c->excess);
+			record(u, pid, mine[i], kc[i], slot, held[kc[i]], excess && c->excess);
 		if (u->ncand < MAX_RECORDS) {
 			u->cand[u->ncand].pid = pid;
 			u->cand[u->ncand].cookie = mine[i]->s.cookie;

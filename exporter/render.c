@@ -141,6 +141,9 @@ static void kernel_view(struct ctx *c, const struct om_kview *k)
 		  "Connections the kernel lists that no attached process accounts for: "
 		  "what the preload cannot see (Go, static binaries, raw system calls).",
 		  k->unseen);
+	family(c, "onionmeter_kernel_polls_total", "counter",
+	       "Polls of the kernel's socket list that succeeded.");
+	sample(c, "onionmeter_kernel_polls_total", 0, (double)k->polls);
 	family(c, "onionmeter_kernel_poll_duration_seconds", "gauge",
 	       "Time the last poll of the kernel's socket list took.");
 	sample(c, "onionmeter_kernel_poll_duration_seconds", 0, k->poll_seconds);

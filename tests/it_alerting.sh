@@ -70,12 +70,8 @@ LD_PRELOAD= om_bg prometheus --config.file=prometheus.yml --storage.tsdb.path=ts
 	--web.listen-address="127.0.0.1:$PPORT" --log.level=warn >prometheus.log 2>&1
 om_wait_port 127.0.0.1 "$PPORT"
 # the leak series exist, at 0, before any program attached
-for _ in $(seq 1 100); do
-	[ "$(om_prom_query "$PPORT" 'count(onionmeter_leaks_total{kind="direct_connect"} == 0)')" = 2 ] && break
-	sleep 0.2
-done
-[ "$(om_prom_query "$PPORT" 'count(onionmeter_leaks_total{kind="direct_connect"} == 0)')" = 2 ] ||
-	{ tail prometheus.log; om_fail "no zero-valued leak series before the program ran"; }
+zero_leaks() { [ "$(om_prom_query "$PPORT" 'count(onionmeter_leaks_total{kind="direct_connect"} == 0)')" = 2 ]; }
+om_poll zero_leaks || { tail prometheus.log; om_fail "no zero-valued leak series before the program ran"; }
 [ "$(om_prom_query "$PPORT" 'onionmeter_segment_up')" = 0 ] || om_fail "segment_up should be 0 before the program"
 echo "ok: leak series exist at 0 from the first scrapes, the segment not there yet"
 
@@ -90,11 +86,7 @@ ONIONMETER_SEGMENT=$seg "$OM_RUN" --policy tor-only -- "$PY" -c '
 import socket; socket.create_connection(("198.18.0.1", 80)).close()'
 
 # 5. the alert reaches Alertmanager's receiver
-for _ in $(seq 1 150); do
-	grep -q '"alertname":"OnionmeterClearnetLeak"' webhook.log 2>/dev/null && break
-	sleep 0.2
-done
-grep -q '"alertname":"OnionmeterClearnetLeak"' webhook.log 2>/dev/null ||
+om_poll grep -q '"alertname":"OnionmeterClearnetLeak"' webhook.log 2>/dev/null ||
 	{ tail prometheus.log alertmanager.log; om_fail "the first leak never reached Alertmanager"; }
 "$PY" - webhook.log <<'PY' || om_fail "the alert Alertmanager posted is wrong"
 import json, re, sys

@@ -68,7 +68,6 @@ no_other_class() { # SEGMENT CLASS...: no dial of these classes at all
 			om_fail "$s: unexpected $c dials"
 	done
 }
-wait_file() { for _ in $(seq 1 200); do [ -e "$1" ] && return 0; sleep 0.05; done; om_fail "no $1"; }
 # a socks5h connection made by hand, in Python
 SOCKS_PY='
 import socket
@@ -102,10 +101,10 @@ while not os.path.exists(sys.argv[1] + ".go2"): time.sleep(0.02)
 assert finish(a) == 1000 and finish(b) == 2002
 ' "$OM_TMP/vfork" >"$OM_TMP/vfork.out" &
 vpid=$!
-wait_file "$OM_TMP/vfork.1"
+om_wait_file "$OM_TMP/vfork.1"
 om_expect "$seg" 'onionmeter_connections{class="onion"}' 2
 touch "$OM_TMP/vfork.go1"
-wait_file "$OM_TMP/vfork.2"
+om_wait_file "$OM_TMP/vfork.2"
 om_expect "$seg" 'onionmeter_connections{class="onion"}' 2
 om_expect "$seg" 'onionmeter_bytes_total{class="local",direction="egress"}' 0
 touch "$OM_TMP/vfork.go2"
@@ -258,7 +257,7 @@ s.close()
 assert child.wait() == 0
 ' "$OM_TMP/scm" &
 spid=$!
-wait_file "$OM_TMP/scm.held"
+om_wait_file "$OM_TMP/scm.held"
 om_expect "$seg" 'onionmeter_connections{class="onion"}' 1
 touch "$OM_TMP/scm.go"
 wait "$spid" || om_fail "the SCM_RIGHTS pair failed"

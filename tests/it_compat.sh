@@ -180,7 +180,7 @@ fetch("http://198.18.0.1/blob").then((r) => r.arrayBuffer()).then((b) => console
 	ONIONMETER_SEGMENT=$seg ONIONMETER_ONION_PORTS=$SPORT "$OM_RUN" -- "$NODE" \
 		"$OM_SRC/tests/node/echo_server.js" "$SPORT" 10000 "$OM_TMP/server.ready" &
 	spid=$!
-	for i in $(seq 1 100); do [ -e "$OM_TMP/server.ready" ] && break; sleep 0.1; done
+	om_wait_file "$OM_TMP/server.ready"
 	LD_PRELOAD= "$PY" - "$SPORT" <<'PY' || om_fail "clients of the node server failed"
 import socket, sys
 port = int(sys.argv[1])

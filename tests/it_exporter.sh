@@ -140,10 +140,9 @@ LD_PRELOAD= "$OM_EXPORTER" --help | grep -q -- '--listen' || om_fail "--help"
 # SIGHUP re-opens the segments; the exporter lives on.  A segment replaced
 # under it is noticed and logged, as is one that goes away.
 kill -HUP "$EXPORTER_PID"
-sleep 0.2
+om_poll grep -q 'level=info msg="re-opening segments" signal=HUP' exporter.err || om_fail "SIGHUP not logged"
 kill -0 "$EXPORTER_PID" 2>/dev/null || om_fail "SIGHUP killed the exporter"
 [ "$(status "$BASE/-/ready")" = 200 ] || om_fail "not ready after SIGHUP"
-grep -q 'level=info msg="re-opening segments" signal=HUP' exporter.err || om_fail "SIGHUP not logged"
 LD_PRELOAD= "$OM_EXPORTER" --remove --segment "$seg"
 [ "$(status "$BASE/-/ready")" = 503 ] || om_fail "ready with the segment removed"
 ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c 'import socket; socket.socket().connect_ex(("127.0.0.1", 1))'
@@ -179,8 +178,7 @@ echo "ok: --web.listen-address, :PORT (both families) and host names"
 
 # SIGTERM: a clean exit, status 0
 kill -TERM "$EXPORTER_PID"
-for i in $(seq 1 50); do kill -0 "$EXPORTER_PID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$EXPORTER_PID" 2>/dev/null && om_fail "exporter ignored SIGTERM"
+om_poll om_gone "$EXPORTER_PID" || om_fail "exporter ignored SIGTERM"
 wait "$EXPORTER_PID" && rc=0 || rc=$?
 [ "$rc" = 0 ] || om_fail "exporter exit status $rc after SIGTERM"
 grep -q 'msg="shutting down" signal=TERM' "$OM_TMP/exporter.err" || om_fail "shutdown not logged"

@@ -91,7 +91,7 @@ while time.time() < end:
 PY
 HOSTILE=$!
 OM_PIDS="$OM_PIDS $HOSTILE"
-for i in $(seq 1 100); do [ -e "$OM_TMP/hostile.ready" ] && break; sleep 0.05; done
+om_wait_file "$OM_TMP/hostile.ready"
 
 # scrapes, for longer than one request timeout (10 s)
 ok=0

@@ -7,12 +7,7 @@
 # change, and where counting goes on the counts must stay exact.
 set -eu
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" != 0 ]; then
-	sudo -n true 2>/dev/null || om_skip "needs root (or passwordless sudo) to run programs as other users"
-	exec sudo -n env OM_BUILD="$OM_BUILD" OM_EXPORTER="$OM_EXPORTER" OM_SHIM="$OM_SHIM" \
-		OM_PRELOAD="$OM_PRELOAD" OM_SANITIZED="${OM_SANITIZED:-0}" \
-		ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" bash "$0" "$@"
-fi
+om_as_root "to run programs as other users" "$@"
 om_tmpdir
 VICTIM=23451
 ATTACKER=23452
@@ -60,10 +55,14 @@ om_wait_port 127.0.0.1 "$PORT"
 
 # The victim: CONNS connections of 1000 bytes each, every SLEEP seconds,
 # and one lookup of a .onion name (a leak event, refused: it never reaches
-# DNS).  Prints what the sink acknowledged and exits 3.
+# DNS).  With HOLD, it waits after its first connection (it has attached)
+# until the file HOLD exists: what the test does to the segment then
+# happens while the victim is attached and before it goes on.  Prints what
+# the sink acknowledged and exits 3.
 cat >"$OM_TMP/victim.py" <<'PY'
-import socket, sys, time
+import os, socket, sys, time
 port, conns, pause = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+hold = sys.argv[4] if len(sys.argv) > 4 else None
 try:
     socket.getaddrinfo("victim2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen.onion", 80)
 except socket.gaierror:
@@ -75,21 +74,25 @@ for i in range(conns):
     s.shutdown(socket.SHUT_WR)
     acked += int(s.recv(100))
     s.close()
+    while hold and i == 0 and not os.path.exists(hold):
+        time.sleep(0.02)
     time.sleep(pause)
 print("acked", acked)
 sys.exit(3)
 PY
 chmod 644 "$OM_TMP/victim.py"
 
-# run_victim NAME SEGMENT CONNS PAUSE: runs the victim under the shim as
-# VICTIM; checks status and output against the run without the shim.
+# run_victim NAME SEGMENT CONNS PAUSE [HOLD]: runs the victim under the
+# shim as VICTIM; checks status and output against the run without the
+# shim.
 baseline() { as "$VICTIM" "$VICTIM" -- "$PY" "$OM_TMP/victim.py" "$PORT" "$1" 0; }
 run_victim() {
-	local name=$1 seg=$2 conns=$3 pause=$4 out rc
+	local name=$1 seg=$2 conns=$3 pause=$4 hold=${5:-} out rc
 	set +e
 	out=$(as "$VICTIM" "$VICTIM" -- env LD_PRELOAD="$PRELOAD" ONIONMETER_SEGMENT="$seg" \
 		ONIONMETER_ENFORCE=1 ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
-		timeout 60 "$PY" "$OM_TMP/victim.py" "$PORT" "$conns" "$pause" 2>"$OM_TMP/$name.err")
+		timeout $((OM_WAIT + 60)) "$PY" "$OM_TMP/victim.py" "$PORT" "$conns" "$pause" $hold \
+		2>"$OM_TMP/$name.err")
 	rc=$?
 	set -e
 	[ "$rc" = 3 ] || { cat "$OM_TMP/$name.err" >&2; om_fail "$name: victim exit status $rc, want 3"; }
@@ -163,15 +166,12 @@ seg=$OM_TMP/victim/flip
 as "$VICTIM" "$VICTIM" -- env LD_PRELOAD="$PRELOAD" ONIONMETER_SEGMENT="$seg" \
 	"$PY" -c 'import socket; socket.socket().connect_ex(("127.0.0.1", 1))'
 cp "$seg" "$OM_TMP/flip.header"
-run_victim flip "$seg" 20 0.1 &
+run_victim flip "$seg" 20 0.1 "$OM_TMP/flip.go" &
 vpid=$!
 # flip only once the victim has attached (reading a flipped header, it
-# would rightly refuse the segment)
-for i in $(seq 1 100); do
-	[ "$(om_metric "$seg" onionmeter_processes)" = 1 ] && break
-	sleep 0.05
-done
-"$PY" - "$seg" <<'PY' &
+# would rightly refuse the segment); flip until it has finished
+om_wait_metric "$seg" onionmeter_processes 1
+"$PY" - "$seg" "$OM_TMP/flip.stop" "$OM_TMP/flip.go" <<'PY' &
 import mmap, os, struct, sys, time
 fd = os.open(sys.argv[1], os.O_RDWR)
 m = mmap.mmap(fd, 4096)
@@ -188,24 +188,26 @@ slots_off = struct.unpack_from("<Q", orig, 56)[0]
 fields.append((slots_off + 52, 4))
 s = mmap.mmap(fd, slots_off + 4096)
 orig_head = s[slots_off:slots_off + 64]
-deadline = time.time() + 2.5
 i = 0
-while time.time() < deadline:
+while not os.path.exists(sys.argv[2]):
     off, size = fields[i % len(fields)]
     val = [0, 1, 0xFF, (1 << (8 * size)) - 1, 0x7FFFFFF0][i // len(fields) % 5]
     s[off:off + size] = (val & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
     if off < 4096:
         m[off:off + size] = s[off:off + size]
     i += 1
+    if i == len(fields):
+        open(sys.argv[3], "w").close()  # every field flipped once: the victim goes on
     time.sleep(0.002)
 m[:4096] = orig
 s[slots_off + 52:slots_off + 56] = orig_head[52:56]
 PY
 fpid=$!
 # the exporter scrapes throughout: it must not crash either
-for i in $(seq 1 15); do LD_PRELOAD= "$OM_EXPORTER" --once --segment "$seg" >/dev/null 2>&1 || true; sleep 0.1; done
-wait "$fpid" || om_fail "the header flipper failed"
+while ! om_gone "$vpid"; do LD_PRELOAD= "$OM_EXPORTER" --once --segment "$seg" >/dev/null 2>&1 || true; sleep 0.1; done
 wait "$vpid" || om_fail "the victim failed while its header was rewritten"
+touch "$OM_TMP/flip.stop"
+wait "$fpid" || om_fail "the header flipper failed"
 LD_PRELOAD= "$OM_EXPORTER" --once --segment "$seg" >/dev/null || om_fail "the exporter cannot read the restored segment"
 om_expect "$seg" 'onionmeter_bytes_total{class="local",direction="egress"}' 20000
 om_expect "$seg" 'onionmeter_dials_total{class="local",outcome="success"}' 20
@@ -217,19 +219,19 @@ echo "ok: every header field rewritten under a live victim: it ran on, and count
 #    and runs on
 for how in truncate0 redirect truncate4096 copy; do
 	seg=$OM_TMP/victim/cut-$how
-	run_victim "cut-$how" "$seg" 10 0.1 &
+	run_victim "cut-$how" "$seg" 10 0.1 "$OM_TMP/cut-$how.go" &
 	vpid=$!
-	for i in $(seq 1 50); do [ -s "$seg" ] && break; sleep 0.05; done
-	sleep 0.3
+	om_wait_metric "$seg" onionmeter_processes 1
 	case $how in
 	truncate0) truncate -s 0 "$seg" ;;
 	redirect) : >"$seg" ;;
 	truncate4096) truncate -s 4096 "$seg" ;;
 	copy) cp "$OM_TMP/victim/random" "$seg" ;;
 	esac
+	touch "$OM_TMP/cut-$how.go"
 	wait "$vpid" || om_fail "cut-$how: the victim failed"
-	# cp truncates, then writes: a victim that stores in between detaches,
-	# one that does not simply counts into the new content (no harm)
+	# cp truncates, then writes: the victim, held until cp is done, stores
+	# into the new content (no harm), or detaches where the store faults
 	[ "$how" = copy ] || expect_msg "cut-$how" "truncated or replaced"
 done
 echo "ok: truncated to 0 and to 4096, emptied by a redirect, another file copied over: victims detached and ran on"
@@ -286,9 +288,9 @@ for mode in 0644 0640; do
 	seg=$OM_TMP/victim/ro-$mode
 	as "$VICTIM" "$VICTIM" -- env LD_PRELOAD="$PRELOAD" ONIONMETER_SEGMENT="$seg" \
 		ONIONMETER_SEGMENT_MODE=$mode "$PY" -c 'import socket; socket.socket().connect_ex(("127.0.0.1", 1))'
-	as "$ATTACKER" "$VICTIM" -- "$PY" - "$seg" "$OM_TMP/shared/locked-$mode" <<'PY' &
+	as "$ATTACKER" "$VICTIM" -- "$PY" - "$seg" "$OM_TMP/shared/locked-$mode" "$OM_TMP/ro-$mode.end" "$OM_WAIT" <<'PY' &
 import fcntl, os, struct, sys, time
-seg, ready = sys.argv[1], sys.argv[2]
+seg, ready, done, bound = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 try:
     os.open(seg, os.O_RDWR)
     sys.exit("the segment is writable by another user")
@@ -306,24 +308,26 @@ buf = (ctypes.c_short * 3)(0, 1, 0o4000)   # sem 0 += 1, IPC_NOWAIT
 if libc.semop(sem_id, buf, 1) == 0:
     sys.exit("another user raised a liveness semaphore")
 open(ready, "w").close()
-time.sleep(8)
+end = time.time() + bound
+while not os.path.exists(done) and time.time() < end:  # hold them while the victims run
+    time.sleep(0.05)
 PY
 	apid=$!
-	for i in $(seq 1 100); do [ -e "$OM_TMP/shared/locked-$mode" ] && break; sleep 0.05; done
-	[ -e "$OM_TMP/shared/locked-$mode" ] || om_fail "$mode: the attacker did not get its locks"
+	om_poll test -e "$OM_TMP/shared/locked-$mode" || om_fail "$mode: the attacker did not get its locks"
+	# five victims attach and hold: all five must read as live
 	vpids=""
 	for i in 1 2 3 4 5; do
-		run_victim "ro-$mode-$i" "$seg" 6 0.2 &
+		run_victim "ro-$mode-$i" "$seg" 6 0.2 "$OM_TMP/ro-$mode.go" &
 		vpids="$vpids $!"
 	done
-	sleep 0.6
-	live=$(om_metric "$seg" onionmeter_processes)
-	[ "$live" = 5 ] || om_fail "$mode: $live live processes while 5 victims run (readers' locks must not matter)"
+	om_poll _om_metric_is "$seg" onionmeter_processes 5 ||
+		om_fail "$mode: $(om_metric "$seg" onionmeter_processes) live processes while 5 victims hold their slots (readers' locks must not matter)"
+	touch "$OM_TMP/ro-$mode.go"
 	for p in $vpids; do wait "$p" || om_fail "$mode: a victim failed"; done
 	om_expect "$seg" onionmeter_processes 0
 	om_expect "$seg" 'onionmeter_bytes_total{class="local",direction="egress"}' 30000
-	kill "$apid" 2>/dev/null || true
-	wait "$apid" 2>/dev/null || true
+	touch "$OM_TMP/ro-$mode.end"
+	wait "$apid" || om_fail "$mode: the attacker's locks and semop"
 done
 echo "ok: read locks on every byte and semop by a reader: no effect on attach, liveness or counts"
 echo PASS

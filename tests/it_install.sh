@@ -10,7 +10,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 [ "${OM_SANITIZED:-0}" = 0 ] || om_skip "the install layout does not depend on sanitizers: checked in the plain build"
 om_need meson ninja
-[ "$(id -u)" = 0 ] || om_skip "needs root: the installed tree is overlaid on /usr in a private mount namespace"
+om_as_root "the installed tree is overlaid on /usr in a private mount namespace" "$@"
 om_enter_netns "$@"
 om_tmpdir
 cd "$OM_TMP"
@@ -143,8 +143,7 @@ open(sys.argv[1], "w").close()
 while not os.path.exists(sys.argv[2]): time.sleep(0.05)' "$OM_TMP/flags/fetched" "$OM_TMP/flags/scraped" 2>entry.err &
 epid=$!
 OM_PIDS="$OM_PIDS $epid"
-for _ in $(seq 1 200); do [ -e flags/fetched ] && break; sleep 0.05; done
-[ -e flags/fetched ] || { cat entry.err >&2; om_fail "the program under the image's entrypoint did not run"; }
+om_poll test -e flags/fetched || { cat entry.err >&2; om_fail "the program under the image's entrypoint did not run"; }
 port=$(printf '%s\n' "${IMG_ENTRY[@]}" | sed -n 's/^.*:\([0-9][0-9]*\)$/\1/p' | head -1)
 om_wait_port 127.0.0.1 "$port"
 curl -s "http://127.0.0.1:$port/metrics" >img.txt

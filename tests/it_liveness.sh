@@ -25,8 +25,7 @@ start() {
 	ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PROG" "$PORT" "$2" <"$OM_TMP/$1.in" >"$OM_TMP/$1.out" &
 	pid=$!
 	exec 3>"$OM_TMP/$1.in"
-	for i in $(seq 1 100); do grep -q ready "$OM_TMP/$1.out" 2>/dev/null && break; sleep 0.05; done
-	grep -q ready "$OM_TMP/$1.out" || om_fail "$1: the program did not start"
+	om_poll grep -q ready "$OM_TMP/$1.out" 2>/dev/null || om_fail "$1: the program did not start"
 }
 
 # 1. the claiming thread exits; main goes on with the connection open
@@ -34,7 +33,7 @@ start claimer claimer-exits
 om_expect "$seg" onionmeter_processes 1
 om_expect "$seg" 'onionmeter_connections{class="local"}' 1
 echo go >&3
-for i in $(seq 1 100); do grep -q closed "$OM_TMP/claimer.out" && break; sleep 0.05; done
+om_poll grep -q closed "$OM_TMP/claimer.out" || om_fail "claimer: the connection was not closed"
 om_expect "$seg" onionmeter_processes 1
 om_expect "$seg" 'onionmeter_connections{class="local"}' 0
 echo go >&3
@@ -46,7 +45,9 @@ echo "ok: the claiming thread exited first: live until the process exits"
 
 # 2. the main thread exits first (pthread_exit), another lives on
 start main main-exits
-sleep 0.2
+# the main thread has exited once it is a zombie, the other thread running
+main_gone() { grep -q '^State:[[:space:]]*Z' "/proc/$pid/task/$pid/status"; }
+om_poll main_gone || om_fail "main-exits: the main thread did not exit"
 om_expect "$seg" onionmeter_processes 1
 om_expect "$seg" 'onionmeter_connections{class="local"}' 1
 echo go >&3
@@ -65,7 +66,7 @@ for c in conns: c.sendall(b"k" * 1000)
 open(sys.argv[2], "w").close()
 time.sleep(60)' "$PORT" "$OM_TMP/kill.ready" &
 kpid=$!
-for i in $(seq 1 100); do [ -e "$OM_TMP/kill.ready" ] && break; sleep 0.05; done
+om_wait_file "$OM_TMP/kill.ready"
 om_expect "$seg" onionmeter_processes 1
 om_expect "$seg" 'onionmeter_connections{class="local"}' 3
 kill -KILL "$kpid"

@@ -24,8 +24,7 @@ seg=$OM_TMP/seg
 ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$NODE" "$OM_SRC/tests/node/socks_fetch.js" \
 	127.0.0.1 1080 "$ONION" 80 blob 4000 "$OM_TMP/report" &
 npid=$!
-for i in $(seq 1 100); do [ -s "$OM_TMP/report" ] && break; sleep 0.1; done
-[ -s "$OM_TMP/report" ] || om_fail "node did not finish its fetch"
+om_poll test -s "$OM_TMP/report" || om_fail "node did not finish its fetch"
 read -r sent received <"$OM_TMP/report"
 [ "$received" -gt 300007 ] || om_fail "node received only $received bytes"
 # node is still alive here, its socket closed through syscall(SYS_close)

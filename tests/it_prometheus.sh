@@ -29,12 +29,9 @@ LD_PRELOAD= om_bg prometheus --config.file="$OM_TMP/prometheus.yml" \
 	--storage.tsdb.path="$OM_TMP/tsdb" --web.listen-address="127.0.0.1:$PPORT" \
 	--log.level=warn >"$OM_TMP/prometheus.log" 2>&1
 om_wait_port 127.0.0.1 "$PPORT"
-v=""
-for i in $(seq 1 60); do
-	v=$(om_prom_query "$PPORT" 'onionmeter_dials_total{class="local",outcome="refused"}')
-	[ -n "$v" ] && break
-	sleep 0.5
-done
+scraped() { [ -n "$(om_prom_query "$PPORT" 'onionmeter_dials_total{class="local",outcome="refused"}')" ]; }
+om_poll scraped || true
+v=$(om_prom_query "$PPORT" 'onionmeter_dials_total{class="local",outcome="refused"}')
 [ "$v" = 3 ] || { tail "$OM_TMP/prometheus.log"; om_fail "Prometheus read '$v', expected 3"; }
 echo "ok: Prometheus scraped onionmeter_dials_total = $v"
 [ "$(om_prom_query "$PPORT" 'up{job="onionmeter"}')" = 1 ] || om_fail "target not up"

@@ -44,25 +44,27 @@ if sys.argv[2] == "close":        # the classic loop over the whole table
             pass
 else:                             # close_range(2), as modern daemons do
     os.closerange(3, top)
-open("$OM_TMP/daemon.ready", "w").close()
 print(closed)
 data = urllib.request.urlopen("$URL").read()
 assert len(data) == 50000
-time.sleep(float(sys.argv[1]))
+open("$OM_TMP/daemon.ready", "w").close()
+while sys.argv[1] != "-" and not os.path.exists(sys.argv[1]):  # live until told
+    time.sleep(0.02)
 PY
 for how in close closerange; do
 seg=$OM_TMP/daemon-$how.seg
-rm -f daemon.ready
+rm -f daemon.ready daemon.go
 # our fd must look closed already: as many close() calls succeed as without us
-LD_PRELOAD= "$PY" daemon.py 0 "$how" >closed.plain
-ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" daemon.py 2 "$how" >closed.shim &
+LD_PRELOAD= "$PY" daemon.py - "$how" >closed.plain
+rm -f daemon.ready
+ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" daemon.py daemon.go "$how" >closed.shim &
 dpid=$!
-for i in $(seq 1 100); do [ -e daemon.ready ] && break; sleep 0.1; done
-sleep 0.5
+om_wait_file daemon.ready # it has fetched: attached
 # a second process while the daemon lives must get a slot of its own
 ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c 'import urllib.request; urllib.request.urlopen("'"$URL"'").read()'
 om_expect "$seg" onionmeter_processes 1
 om_expect "$seg" onionmeter_segment_slots_used 2
+touch daemon.go
 wait "$dpid" || om_fail "daemon failed"
 cmp -s closed.plain closed.shim || om_fail "close() succeeded $(cat closed.shim) times under the shim, $(cat closed.plain) without"
 om_expect "$seg" onionmeter_processes 0
@@ -157,7 +159,7 @@ for _ in range(2):
     c.close()
 ' "$SPORT" "$OM_TMP/server.ready" &
 spid=$!
-for i in $(seq 1 50); do [ -e "$OM_TMP/server.ready" ] && break; sleep 0.1; done
+om_wait_file "$OM_TMP/server.ready"
 for i in 1 2; do
 	LD_PRELOAD= "$PY" -c 'import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.sendall(b"x" * 100)
@@ -178,7 +180,7 @@ ls = socket.socket(); ls.bind(("127.0.0.1", int(sys.argv[1]))); ls.listen()
 open(sys.argv[2], "w").close()
 c, _ = ls.accept(); c.recv(100); c.close()' "$(om_free_port | tee "$OM_TMP/eport")" "$OM_TMP/early.ready" &
 epid=$!
-for i in $(seq 1 50); do [ -e "$OM_TMP/early.ready" ] && break; sleep 0.1; done
+om_wait_file "$OM_TMP/early.ready"
 out=$(EARLY_PORT=$(cat "$OM_TMP/eport") ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$OM_BUILD/tests/early_main") ||
 	om_fail "early I/O failed under the shim: $out"
 wait "$epid"
@@ -193,11 +195,14 @@ socket.socket().connect_ex(("127.0.0.1", 1))
 if os.fork() == 0:
     socket.socket().connect_ex(("127.0.0.1", 1))
     open("'"$OM_TMP"'/orphan.ready", "w").close()
-    time.sleep(3)
+    end = time.time() + '"$OM_WAIT"'
+    while not os.path.exists("'"$OM_TMP"'/orphan.done") and time.time() < end:
+        time.sleep(0.02)
     os._exit(0)
 '
-for i in $(seq 1 50); do [ -e orphan.ready ] && break; sleep 0.1; done
+om_wait_file orphan.ready
 om_expect "$seg" onionmeter_processes 1
 om_expect "$seg" onionmeter_segment_slots_used 2
+touch orphan.done
 
 echo PASS

@@ -24,8 +24,7 @@ SocksTimeout 3
 Log notice file $OM_TMP/tor.log
 T
 LD_PRELOAD= om_bg tor -f "$OM_TMP/torrc" --RunAsDaemon 0 --quiet
-for _ in $(seq 1 100); do [ -S /run/tor/socks ] && break; sleep 0.1; done
-[ -S /run/tor/socks ] || { cat "$OM_TMP/tor.log" >&2; om_fail "tor made no unix SocksPort"; }
+om_poll test -S /run/tor/socks || { cat "$OM_TMP/tor.log" >&2; om_fail "tor made no unix SocksPort"; }
 
 COUNT=$OM_TMP/run/count.sock
 COUNT_LOG=$OM_TMP/count.log
@@ -40,7 +39,8 @@ RELAY_LOG=$OM_TMP/relay.log
 LD_PRELOAD= om_bg "$PY" "$OM_SRC/tests/relay.py" 127.0.0.1 1080 "$RELAY_LOG" "$ONION" 198.18.0.1 "unix:$RELAY"
 om_wait_port 198.18.0.1 80
 om_wait_port 127.0.0.1 1080
-for _ in $(seq 1 100); do [ -S "$COUNT" ] && [ -S "$RELAY" ] && break; sleep 0.1; done
+om_wait_for "the counting pipe's socket" test -S "$COUNT"
+om_wait_for "the relay's socket" test -S "$RELAY"
 
 # SOCKS by hand over AF_UNIX, several dials in one process: Tor's extended
 # error for a malformed name (0xF6) with and without stream-isolation

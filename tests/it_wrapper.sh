@@ -44,10 +44,9 @@ import signal, socket, sys, time
 socket.socket().connect_ex(("127.0.0.1", 1))  # attach: the shim attaches at the first socket
 signal.signal(signal.SIGTERM, lambda *a: sys.exit(7))
 open(sys.argv[1], "w").close()
-time.sleep(30)' "$OM_TMP/ready" 2>/dev/null &
+time.sleep(3600)' "$OM_TMP/ready" 2>/dev/null &
 	wpid=$!
-	for _ in $(seq 1 200); do [ -e "$OM_TMP/ready" ] && break; sleep 0.05; done
-	[ -e "$OM_TMP/ready" ] || om_fail "iteration $i: the command never started"
+	om_poll test -e "$OM_TMP/ready" || om_fail "iteration $i: the command never started"
 	if [ "$i" = 1 ]; then
 		om_wait_port 127.0.0.1 "$PORT"
 		curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^onionmeter_processes 1$' ||
@@ -128,9 +127,13 @@ if [ -n "$PIDNS" ]; then
 	rc=$?
 	set -e
 	[ "$rc" = 143 ] || om_fail "as PID 1, a command killed by SIGTERM must give exit 143, got $rc"
-	# an orphan reparented to PID 1 must be reaped, not left a zombie
-	zombies=$($PIDNS "$OM_RUN" --report -- sh -c '(sleep 0.2 &); sleep 1; ps -eo stat= | grep -c "^Z" || true' 2>/dev/null)
-	[ "$zombies" = 0 ] || om_fail "zombies left under PID 1: $zombies"
+	# an orphan reparented to PID 1 must be reaped, not left a zombie: it
+	# disappears from the process list (a zombie stays listed until reaped)
+	cp "$(command -v sleep)" "$OM_TMP/orphan-sleep"
+	left=$($PIDNS "$OM_RUN" --report -- sh -c '("$1" 0.2 &); end=$(($(date +%s) + $2))
+while ps -eo comm= | grep -qx orphan-sleep && [ "$(date +%s)" -lt "$end" ]; do sleep 0.05; done
+ps -eo stat=,comm= | grep -c "orphan-sleep" || true' sh "$OM_TMP/orphan-sleep" "$OM_WAIT" 2>/dev/null)
+	[ "$left" = 0 ] || om_fail "the orphan was left under PID 1 (not reaped): $left"
 	echo "ok: PID 1 exits 128+N and reaps orphans"
 fi
 

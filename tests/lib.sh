@@ -47,13 +47,41 @@ om_enter_netns() {
 	OM_IN_NETNS=1 exec $how -- bash "$0" "$@"
 }
 
-# Give a name to an address inside our mount namespace only.
+# Give a name to an address inside our mount namespace only.  A system
+# without /etc/hosts (debootstrap's minbase) has no file to mount over:
+# the namespace then gets an /etc of its own, links to the real one's
+# entries, with a hosts file added.
 om_hosts() {
-	local f
+	local f e
 	f=$(mktemp "$OM_TMP/hosts.XXXXXX")
 	{ echo "127.0.0.1 localhost"; echo "::1 localhost"; printf '%s\n' "$@"; } >"$f"
 	chmod 644 "$f"
+	if [ ! -e /etc/hosts ]; then
+		mkdir "$OM_TMP/etc.real" "$OM_TMP/etc"
+		mount --bind /etc "$OM_TMP/etc.real"
+		for e in "$OM_TMP"/etc.real/* "$OM_TMP"/etc.real/.[!.]*; do
+			[ -e "$e" ] || [ -L "$e" ] && ln -s "$e" "$OM_TMP/etc/"
+		done
+		: >"$OM_TMP/etc/hosts"
+		chmod 755 "$OM_TMP/etc"
+		mount --bind "$OM_TMP/etc" /etc
+		OM_UMOUNT="/etc $OM_TMP/etc.real"
+	fi
 	mount --bind "$f" /etc/hosts
+}
+
+# Re-run the calling test as root through sudo -n (a developer with sudo:
+# scripts/dev keeps its timestamp fresh), with the environment meson gave
+# it; skip, saying WHY root is needed, where that cannot be done.
+om_as_root() { # WHY ARGS...
+	local why=$1 v vars=()
+	shift
+	[ "$(id -u)" = 0 ] && return 0
+	sudo -n true 2>/dev/null || om_skip "needs root (or sudo without a password prompt): $why"
+	for v in $(compgen -e); do
+		case $v in OM_*|ASAN_OPTIONS|UBSAN_OPTIONS|MESON_*) vars+=("$v=${!v}") ;; esac
+	done
+	exec sudo -n env "${vars[@]}" bash "$0" "$@"
 }
 
 # Run a proxy that alone can resolve $ONION, as only Tor can: a nested mount
@@ -77,6 +105,8 @@ om_cleanup() {
 	for p in $OM_PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $OM_PIDS; do wait "$p" 2>/dev/null || true; done
 	om_remove_segments "$OM_TMP"
+	# mounts of files under OM_TMP (om_hosts without /etc/hosts)
+	for p in ${OM_UMOUNT:-}; do umount -l "$p" 2>/dev/null || true; done
 	rm -rf "$OM_TMP"
 }
 
@@ -97,18 +127,43 @@ om_remove_segments() {
 
 om_bg() { "$@" & OM_PIDS="$OM_PIDS $!"; }
 
-# Wait until HOST PORT accepts TCP connections (bounded).
-om_wait_port() {
-	local i
-	for i in $(seq 1 100); do
-		if "$PY" - "$1" "$2" <<'PY' 2>/dev/null; then return 0; fi
+# How long a wait for a condition may take before the test fails.  Only
+# readiness is waited for this way, never speed: the bound is generous
+# (a loaded 2-core machine under ASan), and the failure says what was
+# waited for.  OM_WAIT overrides it.
+OM_WAIT=${OM_WAIT:-120}
+
+# Run CMD... every 50 ms until it succeeds: 0, or 1 after OM_WAIT seconds.
+om_poll() {
+	local end=$((SECONDS + OM_WAIT))
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# The same, failing the test with what was waited for.
+om_wait_for() { # WHAT CMD...
+	local what=$1
+	shift
+	om_poll "$@" || om_fail "waited ${OM_WAIT}s for $what"
+}
+
+# Wait until FILE exists.
+om_wait_file() { om_wait_for "$1 to appear" test -e "$1"; }
+
+# Is process PID gone (exited, or a zombie not reaped yet)?
+om_gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+_om_port_open() {
+	"$PY" - "$1" "$2" <<'PY' 2>/dev/null
 import socket, sys
 socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()
 PY
-		sleep 0.1
-	done
-	om_fail "nothing listening on $1:$2"
 }
+
+# Wait until HOST PORT accepts TCP connections.
+om_wait_port() { om_wait_for "something to listen on $1:$2" _om_port_open "$1" "$2"; }
 
 # A TCP port free on loopback right now.
 om_free_port() {
@@ -133,15 +188,21 @@ om_expect() { # SEG SAMPLE EXPECTED
 	echo "ok: $2 = $v"
 }
 
+# Wait until SAMPLE in SEG reads VALUE (a process attached, a connection
+# closed): the segment is read again until it does.
+_om_metric_is() { [ "$(om_scrape "$1" 2>/dev/null | awk -v k="$2" '$1 == k { print $2 }')" = "$3" ]; }
+om_wait_metric() { # SEG SAMPLE VALUE
+	om_poll _om_metric_is "$1" "$2" "$3" ||
+		om_fail "$2 never read $3 in ${OM_WAIT}s (last: $(om_scrape "$1" 2>/dev/null | awk -v k="$2" '$1 == k { print $2 }'))"
+	echo "ok: $2 = $3"
+}
+
 # Wait until FILE has at least N lines: a proxy logs a connection after
-# closing it, which may be after the client has exited (bounded).
-om_wait_lines() {
-	local i
-	for i in $(seq 1 200); do
-		[ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	om_fail "$1: fewer than $2 lines: $(cat "$1" 2>/dev/null)"
+# closing it, which may be after the client has exited.
+_om_has_lines() { [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
+om_wait_lines() { # FILE N
+	om_poll _om_has_lines "$1" "$2" ||
+		om_fail "$1: fewer than $2 lines after ${OM_WAIT}s: $(cat "$1" 2>/dev/null)"
 }
 
 # Sum of a counting proxy's log (countpipe.py, relay.py): "IN OUT", the

@@ -28,6 +28,25 @@ async function socksSocket(proxy, host, port) {
   return socket;
 }
 
+// A socket as a plain JS stream.  The socks client re-emits bytes that
+// arrived together with the proxy's reply as a 'data' event; http2 reads a
+// net.Socket's native handle directly and would never see them (an h2c
+// server speaks first: its SETTINGS frame can share a segment with the
+// SOCKS reply, and the session then fails with a protocol error).
+function jsStream(sock) {
+  const { Duplex } = require('stream');
+  const d = new Duplex({
+    read() { sock.resume(); },
+    write(chunk, enc, cb) { sock.write(chunk, enc, cb); },
+    final(cb) { sock.end(); cb(); },
+    destroy(err, cb) { sock.destroy(); cb(err); },
+  });
+  sock.on('data', (c) => { if (!d.push(c)) sock.pause(); });
+  sock.on('end', () => d.push(null));
+  sock.on('error', (e) => d.destroy(e));
+  return d;
+}
+
 function httpGet(url, agent) {
   return new Promise((resolve, reject) => {
     http.get(url, { agent }, (res) => {
@@ -65,7 +84,7 @@ const modes = {
   },
   async h2(proxy, url) {
     const u = new URL(url);
-    const socket = await socksSocket(proxy, u.hostname, u.port || 80);
+    const socket = jsStream(await socksSocket(proxy, u.hostname, u.port || 80));
     const s = http2.connect(url, { createConnection: () => socket });
     let n = 0;
     const req = s.request({ ':path': u.pathname });

@@ -14,6 +14,17 @@
 #define INET_DIAG_CGROUP_ID 21
 #endif
 
+/* The states in which the peer's FIN has arrived (and bytes_received
+ * counts it): TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING, as the kernel
+ * numbers them (<netinet/tcp.h> names them, but clashes with
+ * <linux/tcp.h>'s struct tcp_info). */
+static int fin_in(unsigned st)
+{
+	return st == 6 || st == 8 || st == 9 || st == 11;
+}
+
+#define HAS(have, field) ((have) >= offsetof(struct tcp_info, field) + sizeof(uint64_t))
+
 /* The attributes after an inet_diag_msg: tcp_info and the cgroup id. */
 static void attrs(const unsigned char *p, size_t n, struct om_diag_sock *s)
 {
@@ -32,11 +43,16 @@ static void attrs(const unsigned char *p, size_t n, struct om_diag_sock *s)
 			/* older kernels send a shorter tcp_info: take what came */
 			memset(&ti, 0, sizeof ti);
 			memcpy(&ti, p + sizeof a, have < sizeof ti ? have : sizeof ti);
-			if (have >= offsetof(struct tcp_info, tcpi_bytes_received) +
-					    sizeof ti.tcpi_bytes_received) {
+			if (HAS(have, tcpi_bytes_received)) {
 				s->has_info = 1;
-				s->bytes_acked = ti.tcpi_bytes_acked;
-				s->bytes_received = ti.tcpi_bytes_received;
+				s->bytes_in = ti.tcpi_bytes_received -
+					      (fin_in(s->state) && ti.tcpi_bytes_received);
+				/* bytes_sent and bytes_retrans: Linux 4.19 and 5.5;
+				 * before, what was acked (one high on a dial) */
+				s->bytes_out = HAS(have, tcpi_bytes_retrans) &&
+						       ti.tcpi_bytes_sent >= ti.tcpi_bytes_retrans
+						       ? ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans
+						       : ti.tcpi_bytes_acked;
 			}
 		} else if (a.rta_type == INET_DIAG_CGROUP_ID && alen >= sizeof a + 8) {
 			memcpy(&s->cgroup, p + sizeof a, 8);

@@ -17,7 +17,12 @@ struct om_diag_sock {
 	uint64_t cookie;
 	uint64_t cgroup; /* cgroup v2 id, 0 if the kernel did not say */
 	int has_info;    /* the tcp_info byte counts below are known */
-	uint64_t bytes_acked, bytes_received;
+	/* Payload moved, as a program counts it: never the SYN or a FIN,
+	 * which take a sequence number each (tcpi_bytes_acked counts the
+	 * active opener's SYN and an acked FIN, tcpi_bytes_received the
+	 * peer's FIN).  Out is what was handed to the network at least
+	 * once, in is what arrived. */
+	uint64_t bytes_out, bytes_in;
 };
 
 typedef void (*om_diag_fn)(const struct om_diag_sock *s, void *arg);

@@ -139,8 +139,8 @@ void om_kview_account(struct om_kview *k, const struct om_diag_sock *s)
 		return;
 	k->conns[c]++;
 	if (s->has_info) {
-		k->bytes[c][OM_EGRESS] += s->bytes_acked;
-		k->bytes[c][OM_INGRESS] += s->bytes_received;
+		k->bytes[c][OM_EGRESS] += s->bytes_out;
+		k->bytes[c][OM_INGRESS] += s->bytes_in;
 	}
 	kset_add(&k->owned, s->cookie, c);
 }

@@ -116,14 +116,23 @@ print(" ".join(a["labels"]["alertname"] for a in json.load(sys.stdin)["data"]["a
 		wait "$ppid" 2>/dev/null || true
 		echo "ok: a real Prometheus fired OnionmeterKernelDirectConnection on the Go client's connection"
 	fi
+	# the kernel's bytes of the open connections, as the program moved
+	# them (no SYN, no FIN), against the relay's and the sinks' logs: the
+	# direct class holds the client's end (out) and the sink's (in)
 	curl -s "http://127.0.0.1:$EPORT/metrics" >go.metrics
-	in=$(awk '$1 == "onionmeter_kernel_connection_bytes{class=\"direct\",direction=\"ingress\"}" { print $2 }' go.metrics)
-	[ "$in" = 15 ] || om_fail "the clearnet sink's end should have received 15 bytes (tcp_info), read $in"
+	kbytes() { awk -v k="onionmeter_kernel_connection_bytes{class=\"$1\",direction=\"$2\"}" '$1 == k { print $2 }' go.metrics; }
 	touch go.done
 	wait "$gopid" || om_fail "the Go client failed"
 	om_wait_lines "$SINK_LOG" 2
+	om_wait_lines "$RELAY_LOG" 1
 	grep -q '^198.18.0.1 198.18.0.1 15$' "$SINK_LOG" || om_fail "the clearnet sink did not log the Go client's line"
 	grep -q '^127.0.0.2 127.0.0.1 24$' "$SINK_LOG" || om_fail "the onion sink did not log the Go client's line"
+	read -r rin rout _ <"$RELAY_LOG"
+	[ "$(kbytes proxy egress) $(kbytes proxy ingress)" = "$rin $rout" ] ||
+		om_fail "kernel view, proxy class: $(kbytes proxy egress) out, $(kbytes proxy ingress) in; the relay read $rin and wrote $rout"
+	[ "$(kbytes direct egress) $(kbytes direct ingress)" = "15 15" ] ||
+		om_fail "kernel view, direct class: $(kbytes direct egress) out, $(kbytes direct ingress) in; the sink logged 15"
+	echo "ok: the kernel view's bytes equal the relay's ($rin out, $rout in) and the sink's (15)"
 	for c in proxy direct; do wait_metric "onionmeter_unseen_connections{class=\"$c\"}" 0; done
 	wait_metric 'onionmeter_kernel_udp_sockets{class="direct"}' 0
 	echo "ok: $(go version | cut -d' ' -f3) client: nothing for the shim, one proxy and one direct connection and a direct UDP socket for the kernel, both connections blind spots"

@@ -7,7 +7,12 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
 
 om_skip() { echo "SKIP: $*"; exit 77; }
-om_fail() { echo "FAIL: $*" >&2; exit 1; }
+om_fail() {
+	echo "FAIL: $*" >&2
+	# a test bed may say more (tornet.sh: tor's logs)
+	if declare -F om_on_fail >/dev/null; then om_on_fail >&2 || true; fi
+	exit 1
+}
 
 # Skip unless these commands exist.
 om_need() {
@@ -100,10 +105,20 @@ om_tmpdir() {
 	trap om_cleanup EXIT
 }
 
+# Stop PID: SIGTERM, then SIGKILL if it has not gone in 10 s (tor 0.4.9
+# can deadlock in its own shutdown, in cpuworker_free_all).
+om_stop() {
+	local end=$((SECONDS + 10))
+	kill "$1" 2>/dev/null || return 0
+	while ! om_gone "$1" && [ "$SECONDS" -lt "$end" ]; do sleep 0.05; done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
 om_cleanup() {
 	local p
 	for p in $OM_PIDS; do kill "$p" 2>/dev/null || true; done
-	for p in $OM_PIDS; do wait "$p" 2>/dev/null || true; done
+	for p in $OM_PIDS; do om_stop "$p"; done
 	om_remove_segments "$OM_TMP"
 	# mounts of files under OM_TMP (om_hosts without /etc/hosts)
 	for p in ${OM_UMOUNT:-}; do umount -l "$p" 2>/dev/null || true; done
@@ -164,6 +179,10 @@ PY
 
 # Wait until HOST PORT accepts TCP connections.
 om_wait_port() { om_wait_for "something to listen on $1:$2" _om_port_open "$1" "$2"; }
+
+# The same without connecting (a server under test would count the probe).
+_om_listening() { [ -n "$(ss -Hltn "src $1 and sport = :$2" 2>/dev/null)" ]; }
+om_wait_listen() { om_wait_for "a listening socket on $1:$2" _om_listening "$1" "$2"; }
 
 # A TCP port free on loopback right now.
 om_free_port() {

@@ -8,6 +8,8 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+#include "common/clock.h"
+
 struct om_http_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
@@ -103,12 +105,9 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 static void resume(struct om_http_conn *c);
 
-static uint64_t om_mono_ms(void)
+static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return om_mono_ns() / 1000000;
 }
 
 static void on_written(uv_write_t *w, int status)
@@ -141,7 +140,7 @@ static void on_drain_check(uv_timer_t *t)
 {
 	struct om_http_conn *c = t->data;
 
-	if (om_mono_ms() - c->stall_ms >= OM_HTTP_TIMEOUT_MS)
+	if (mono_ms() - c->stall_ms >= OM_HTTP_TIMEOUT_MS)
 		conn_close(c); /* one timeout to read its answers: gone */
 	else
 		resume(c);
@@ -154,7 +153,7 @@ static void resume(struct om_http_conn *c)
 {
 	if (unread(c) > OM_HTTP_MAX_UNREAD) {
 		if (!c->writing)
-			c->stall_ms = om_mono_ms();
+			c->stall_ms = mono_ms();
 		c->writing = 1;
 		uv_timer_start(&c->timer, on_drain_check, 50, 0);
 		return;
@@ -198,7 +197,7 @@ static void respond(struct om_http_conn *c, int head_only, struct om_http_resp *
 	bufs[0] = uv_buf_init(wr->head, (unsigned)n);
 	bufs[1] = uv_buf_init(wr->body.p ? wr->body.p : "", head_only ? 0 : (unsigned)wr->body.len);
 	c->writing = 1;
-	c->stall_ms = om_mono_ms();
+	c->stall_ms = mono_ms();
 	/* Nothing more is read from a client until it has read this answer,
 	 * and it has one timeout to do so: a client that sends and never
 	 * reads costs one answer and then its connection. */

@@ -13,7 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "diag.h"
+#include "common/clock.h"
+#include "common/diag.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -60,12 +61,13 @@ int om_kscope_parse(const char *s, struct om_kscope *out, const char **why)
 	return -1;
 }
 
-void om_kview_init(struct om_kview *k, const struct om_kscope *scope)
+void om_kview_init(struct om_kview *k, const struct om_kscope *scope,
+		   const struct om_config *cfg)
 {
 	memset(k, 0, sizeof *k);
 	k->fd = -1;
 	k->scope = *scope;
-	om_diag_config(&k->cfg);
+	k->cfg = *cfg;
 }
 
 void om_kview_close(struct om_kview *k)
@@ -186,18 +188,10 @@ static void own_inodes(struct om_kview *k)
 	closedir(d);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int om_kview_poll(struct om_kview *k)
 {
 	struct om_kset t;
-	double t0 = now();
+	uint64_t t0 = om_mono_ns();
 	size_t i;
 
 	if (k->fd < 0 && (k->fd = om_diag_open()) < 0) {
@@ -250,7 +244,7 @@ int om_kview_poll(struct om_kview *k)
 	k->polls++;
 	k->up = 1;
 	k->error[0] = '\0';
-	k->poll_seconds = now() - t0;
+	k->poll_seconds = (double)(om_mono_ns() - t0) / 1e9;
 	return 0;
 }
 

@@ -18,9 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "diag_parse.h"
-#include "segment_layout.h"
+#include "common/config.h"
+#include "common/diag_parse.h"
+#include "common/segment_layout.h"
 
 enum om_kscope_kind { OM_KSCOPE_NETNS, OM_KSCOPE_UID, OM_KSCOPE_CGROUP };
 
@@ -67,8 +67,9 @@ struct om_kview {
 	double interval_seconds; /* until the next poll, set by the caller */
 };
 
-/* Reads ONIONMETER_PROXIES and ONIONMETER_LOCAL_NETS as the shim does. */
-void om_kview_init(struct om_kview *k, const struct om_kscope *scope);
+/* cfg: the proxies and local networks, as the shim reads them. */
+void om_kview_init(struct om_kview *k, const struct om_kscope *scope,
+		   const struct om_config *cfg);
 /* One dump.  0, or -1 with k->error set (k->up 0). */
 int om_kview_poll(struct om_kview *k);
 /* After a poll: the attached processes' TCP sockets by class, read before

@@ -1,58 +1,39 @@
 #include "log.h"
 
+#include <errno.h>
 #include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-static void value(FILE *f, const char *v)
-{
-	const unsigned char *p;
-	int quote = !*v;
-
-	for (p = (const unsigned char *)v; *p && !quote; p++)
-		quote = *p <= ' ' || *p == '=' || *p == '"' || *p >= 0x7f;
-	if (!quote) {
-		fputs(v, f);
-		return;
-	}
-	fputc('"', f);
-	for (p = (const unsigned char *)v; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p < ' ' || *p >= 0x7f)
-			fprintf(f, "\\x%02x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
+#include "common/clock.h"
+#include "common/logfmt.h"
 
 void om_xlog(const char *level, const char *msg, ...)
 {
-	struct timespec ts;
-	struct tm tm;
-	char when[32];
+	char buf[8192];
+	struct om_logline l;
 	const char *k;
 	va_list ap;
+	size_t n, off = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	flockfile(stderr);
-	fprintf(stderr, "ts=%s.%03ldZ level=%s msg=", when, ts.tv_nsec / 1000000, level);
-	value(stderr, msg);
+	om_logline_start(&l, buf, sizeof buf, "", om_clock_ns(CLOCK_REALTIME), level, msg);
 	va_start(ap, msg);
 	while ((k = va_arg(ap, const char *))) {
 		const char *v = va_arg(ap, const char *);
 
-		fprintf(stderr, " %s=", k);
-		value(stderr, v ? v : "");
+		om_logline_kv(&l, k, v);
 	}
 	va_end(ap);
-	fputc('\n', stderr);
-	funlockfile(stderr);
-	fflush(stderr);
+	n = om_logline_end(&l);
+	/* one write: the line stays whole next to a program writing the
+	 * same stderr (onionmeter-run --exporter) */
+	while (off < n) {
+		ssize_t w = write(2, buf + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
 }

@@ -1,11 +1,7 @@
-/* The exporter's log: one logfmt line per event on stderr,
+/* The exporter's log: one logfmt line per event on stderr, in one
+ * write() (common/logfmt.h),
  *
- *   ts=2026-11-25T12:00:00.000Z level=info msg="segment up" segment=/onionmeter
- *
- * as Prometheus's own servers write it, so Loki, journald and grep read it
- * alike.  Values are quoted when they need it; bytes outside printable
- * ASCII are escaped (segment names and reasons are the operator's or the
- * segment's). */
+ *   ts=2026-11-25T12:00:00.000Z level=info msg="segment up" segment=/onionmeter */
 #ifndef OM_XLOG_H
 #define OM_XLOG_H
 

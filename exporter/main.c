@@ -7,12 +7,13 @@
 #include <uv.h>
 
 #include "app.h"
+#include "common/config.h"
+#include "common/segpath.h"
 #include "log.h"
 #include "om_revision.h"
 #include "om_version.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9477"
-#define DEFAULT_SEGMENT "/onionmeter"
 #define WATCH_MS 5000 /* how often segments are looked at between scrapes */
 
 static const char usage[] =
@@ -27,7 +28,7 @@ static const char usage[] =
 "  -s, --segment NAME    read segment NAME: /NAME for POSIX shared memory\n"
 "                        (/dev/shm/NAME) or an absolute file path; may be\n"
 "                        repeated (series then carry a segment label);\n"
-"                        default $ONIONMETER_SEGMENT or " DEFAULT_SEGMENT "\n"
+"                        default $ONIONMETER_SEGMENT or " OM_DEFAULT_SEGMENT "\n"
 "      --once            print one exposition to stdout and exit; exit\n"
 "                        status 1 if any segment is down\n"
 "  -f, --format FMT      output of --once: prometheus (default),\n"
@@ -103,6 +104,11 @@ static void log_changes(struct app *a)
 }
 
 static int log_on;
+
+static void warn_config(const char *msg)
+{
+	om_xlog("warn", msg, (char *)0);
+}
 
 static void sum_held(const struct app *a, uint64_t held[OM_NKCLASS])
 {
@@ -305,6 +311,7 @@ int main(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	static struct app app;
+	static struct om_config cfg;
 	const char *listen[OM_MAX_ITEMS], *segs[OM_MAX_ITEMS];
 	int nlisten = 0, nsegs = 0, once_mode = 0, remove = 0, report = 0, fail_on_leak = 0;
 	int opt, i, rc;
@@ -399,11 +406,10 @@ int main(int argc, char **argv)
 			"need --once\n");
 		return 2;
 	}
-	if (!nsegs) {
-		const char *e = getenv("ONIONMETER_SEGMENT");
-
-		segs[nsegs++] = e && *e ? e : DEFAULT_SEGMENT;
-	}
+	/* the environment as the shim reads it: its segment, its proxies */
+	om_config_read(&cfg, om_env_plain, warn_config);
+	if (!nsegs)
+		segs[nsegs++] = cfg.segment;
 	for (i = 0; i < nsegs; i++) {
 		if (om_reader_init(&app.readers[i], segs[i]) < 0) {
 			fprintf(stderr, "onionmeter-exporter: --segment %s: %s\n",
@@ -417,7 +423,7 @@ int main(int argc, char **argv)
 	app.kernel_on = kinterval > 0;
 	app.kernel_ms = kinterval;
 	app.kernel_logged = -1;
-	om_kview_init(&app.kv, &scope);
+	om_kview_init(&app.kv, &scope, &cfg);
 	app.kv.interval_seconds = (double)kinterval / 1000.0;
 
 	if (remove) {

@@ -4,7 +4,7 @@
 #define OM_RENDER_H
 
 #include "buf.h"
-#include "reader.h"
+#include "common/reader.h"
 
 enum om_format { OM_FMT_PROMETHEUS, OM_FMT_OPENMETRICS, OM_FMT_JSON, OM_FMT_SUMMARY };
 

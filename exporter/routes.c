@@ -5,22 +5,15 @@
 #include <time.h>
 
 #include "app.h"
+#include "common/clock.h"
 #include "om_version.h"
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void scrape(struct app *a, struct om_buf *b, enum om_format f)
 {
-	double t0 = mono();
+	uint64_t t0 = om_mono_ns();
 
 	om_app_collect(a, 0);
-	om_render(b, f, a->src, a->nsrc, mono() - t0, a->kernel_on ? &a->kv : 0);
+	om_render(b, f, a->src, a->nsrc, (double)(om_mono_ns() - t0) / 1e9, a->kernel_on ? &a->kv : 0);
 }
 
 static int path_is(const struct om_http_req *req, const char *p)

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "reader.h"
+#include "common/reader.h"
 
 extern const char *const om_class_names[OM_NCLASS];
 extern const char *const om_outcome_names[OM_NOUTCOME];

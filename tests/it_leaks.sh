@@ -102,7 +102,7 @@ om_expect "$seg" 'onionmeter_dials_total{class="proxied",outcome="success"}' 1
 seg=$OM_TMP/enforce.seg
 if run "$seg" onion-only 1 -- "${CURL[@]}" "http://198.18.0.1:8081/" 2>"$OM_TMP/refusal.log"; then om_fail "enforced direct dial succeeded"; fi
 # the refusal is said, one logfmt line with kind, destination, pid, program
-grep -Eq '^onionmeter: ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z level=warn msg=refused kind=direct_connect dest=198.18.0.1:8081 pid=[0-9]+ program=curl policy=onion-only$' \
+grep -Eq '^onionmeter: ts=[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z level=warn msg=refused kind=direct_connect dest=198.18.0.1:8081 pid=[0-9]+ program=curl policy=onion-only$' \
 	"$OM_TMP/refusal.log" || { cat "$OM_TMP/refusal.log" >&2; om_fail "no refusal line for the direct dial"; }
 if run "$seg" onion-only 1 -- "${CURL[@]}" --socks5 127.0.0.1:1080 "http://198.18.0.1:8081/"; then
 	om_fail "enforced proxied clearnet dial succeeded"
@@ -142,7 +142,7 @@ burst=$(wc -l <"$OM_TMP/burst.attempts")
 import calendar, collections, re, sys, time
 lines = [l for l in open(sys.argv[1]) if "msg=refused" in l]
 attempts = [tuple(map(int, l.split())) for l in open(sys.argv[2])]
-sec = lambda l: calendar.timegm(time.strptime(re.search(r"ts=(\S+)", l).group(1), "%Y-%m-%dT%H:%M:%SZ"))
+sec = lambda l: calendar.timegm(time.strptime(re.search(r"ts=([^.Z]+)", l).group(1), "%Y-%m-%dT%H:%M:%S"))
 logged = collections.Counter(sec(l) for l in lines if "kind=direct_connect" in l)
 sure = collections.Counter(t0 for t0, t1 in attempts if t0 == t1)
 full = [s for s, n in sure.items() if n > 10]

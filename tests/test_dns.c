@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "dns.h"
+#include "proto/dns.h"
 
 static size_t put_name(uint8_t *p, const char *dotted)
 {

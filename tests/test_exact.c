@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "reader.h"
+#include "common/reader.h"
 
 /* THREADS well above the 16 private blocks: 32 threads per process share
  * the overflow block, enough contention to catch a lost update there. */

@@ -15,9 +15,10 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "liveness.h"
-#include "reader.h"
-#include "segment.h"
+#include "common/liveness.h"
+#include "common/reader.h"
+#include "core/segment.h"
+#include "common/segpath.h"
 
 static char dir[] = "/tmp/om-seg-XXXXXX";
 static char path[128];

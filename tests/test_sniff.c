@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "segment_layout.h"
-#include "sniff.h"
+#include "common/segment_layout.h"
+#include "proto/sniff.h"
 
 struct req_result {
 	int rc;

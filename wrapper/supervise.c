@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "unseen.h"
 
 #define EXIT_LEAK 3 /* --fail-on-leak: the command succeeded, a leak was counted */
@@ -161,10 +162,7 @@ static void die_of(int sig)
 
 static long long mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)(om_mono_ns() / 1000000);
 }
 
 int main(int argc, char **argv)

@@ -10,8 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "reader.h"
+#include "common/diag.h"
+#include "common/reader.h"
 
 #define MAX_PROCS 1024
 #define MAX_SOCKS 65536
@@ -74,7 +74,8 @@ struct om_unseen *om_unseen_new(const char *segment, pid_t exporter)
 	}
 	if (om_reader_init(&u->reader, segment) < 0)
 		u->reader.path[0] = '\0';
-	om_diag_config(&u->cfg);
+	/* the environment the command got; the shim in it says what is wrong */
+	om_config_read(&u->cfg, om_env_plain, om_warn_none);
 	u->self = getpid();
 	u->exporter = exporter;
 	u->fd = -1;

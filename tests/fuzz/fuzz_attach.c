@@ -14,8 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "liveness.h"
-#include "segment.h"
+#include "common/liveness.h"
+#include "core/segment.h"
 
 static char path[64];
 static char *pristine;

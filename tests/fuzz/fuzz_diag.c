@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag_parse.h"
+#include "common/diag_parse.h"
 #include "kernel.h"
 
 static void on_sock(const struct om_diag_sock *s, void *arg)
@@ -27,7 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 
 	if (!init) {
-		om_kview_init(&k, &scope);
+		static struct om_config cfg;
+
+		om_config_read(&cfg, om_env_plain, om_warn_none);
+		om_kview_init(&k, &scope, &cfg);
 		init = 1;
 	}
 	if (size < 1)

@@ -1,0 +1,119 @@
+#include "common/diag.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "common/segment_layout.h"
+#include "common/classify.h"
+
+int om_diag_open(void)
+{
+	struct timeval tv = { 2, 0 };
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	/* a dump that never ends must not hang the caller */
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	return fd;
+}
+
+int om_diag_dump(int fd, uint32_t *seq, int family, int protocol, om_diag_fn fn, void *arg,
+		 char *err, size_t errlen)
+{
+	static char buf[65536];
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req;
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	int rc = 0;
+
+	memset(&req, 0, sizeof req);
+	req.nh.nlmsg_len = sizeof req;
+	req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.nh.nlmsg_seq = ++*seq;
+	req.r.sdiag_family = (uint8_t)family;
+	req.r.sdiag_protocol = (uint8_t)protocol;
+	if (protocol == IPPROTO_TCP) {
+		req.r.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+		/* every state but listening, time-wait and closed */
+		req.r.idiag_states =
+			0x1FFF & ~(1u << TCP_LISTEN | 1u << TCP_TIME_WAIT | 1u << TCP_CLOSE);
+	} else {
+		/* a UDP socket is "established" once connect() gave it a peer */
+		req.r.idiag_states = 1u << TCP_ESTABLISHED;
+	}
+	if (sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&nl, sizeof nl) < 0) {
+		snprintf(err, errlen, "sock_diag request: %s", strerror(errno));
+		return -1;
+	}
+	while (rc == 0) {
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "sock_diag dump: %s", n < 0 ? strerror(errno) : "closed");
+			return -1;
+		}
+		rc = om_diag_parse(buf, (size_t)n, req.nh.nlmsg_seq, fn, arg);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "sock_diag: the kernel refused the dump");
+		return -1;
+	}
+	return 0;
+}
+
+/* The states of a connection a process holds: established or closing, not
+ * a handshake in progress (the shim counts a dial once connect() returns,
+ * an accept once accept() does). */
+int om_diag_held(unsigned st)
+{
+	return st == TCP_ESTABLISHED || st == TCP_FIN_WAIT1 || st == TCP_FIN_WAIT2 ||
+	       st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK || st == TCP_CLOSING;
+}
+
+unsigned om_diag_kclass(const struct om_config *cfg, const struct om_diag_sock *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	memset(&ss, 0, sizeof ss);
+	if (s->family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(s->dport);
+		memcpy(&a->sin_addr, s->dst, 4);
+		len = sizeof *a;
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(s->dport);
+		memcpy(&a->sin6_addr, s->dst, 16);
+		len = sizeof *a;
+	}
+	return om_kclass_of(cfg, (struct sockaddr *)&ss, len);
+}
+
+void om_diag_peer(const struct om_diag_sock *s, char *out, size_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(s->family, s->dst, a, sizeof a);
+	snprintf(out, n, s->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, s->dport);
+}

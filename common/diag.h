@@ -1,0 +1,28 @@
+/* Asking the kernel for its list of TCP sockets: a NETLINK_SOCK_DIAG dump,
+ * unprivileged, of one network namespace (the caller's).  Used by the
+ * exporter's kernel view and by onionmeter-run's report. */
+#ifndef OM_DIAG_H
+#define OM_DIAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/diag_parse.h"
+
+/* A netlink socket for dumps (close-on-exec, receive timeout 2 s), or -1. */
+int om_diag_open(void);
+/* Dump family's (AF_INET, AF_INET6) sockets of protocol: IPPROTO_TCP in
+ * every state but listening, time-wait and closed, with tcp_info;
+ * IPPROTO_UDP connected ones (a peer set with connect()).  fn for each.
+ * 0, or -1 with err set. */
+int om_diag_dump(int fd, uint32_t *seq, int family, int protocol, om_diag_fn fn, void *arg,
+		 char *err, size_t errlen);
+/* Established or closing: a connection a process holds (not a handshake). */
+int om_diag_held(unsigned state);
+/* enum om_kclass of the socket's peer under cfg's proxies and networks. */
+unsigned om_diag_kclass(const struct om_config *cfg, const struct om_diag_sock *s);
+/* "ADDR:PORT" or "[ADDR6]:PORT" of the peer. */
+void om_diag_peer(const struct om_diag_sock *s, char *out, size_t n);
+
+#endif

@@ -1,0 +1,28 @@
+/* Sockets met without having seen their dial: accepted, inherited across
+ * exec or fork, received from another process, or connected behind our
+ * back; unconnected datagrams; descriptors made anew (adopt.c). */
+#ifndef OM_ADOPT_H
+#define OM_ADOPT_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "acct/fdtable.h"
+
+/* The first bytes on an fd we have not met. */
+void om_io_unseen(int fd, int dir, const struct iovec *iov, int cnt, ssize_t r);
+void om_fd_fresh(int fd);  /* a wrapped call returned a new descriptor */
+void om_fd_socket(int fd, int domain, int type); /* ... from socket() */
+struct om_fd *om_adopt(int fd, int dir, ssize_t r);
+/* Before a receive: the hot byte to go by (an unconnected UDP socket must
+ * be known as one before the call). */
+uint8_t om_hot_ingress(int fd, uint8_t h);
+void om_accepted(int fd, const struct sockaddr *peer, socklen_t len);
+void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);
+/* An established TCP connection we did not dial, its peer at dest. */
+void om_track_established(struct om_fd *e, unsigned cls, int dest);
+/* In a fork child: count the connections inherited from the parent. */
+void om_adopt_inherited(void);
+
+#endif

@@ -1,0 +1,45 @@
+/* Handshake records: what a dial in progress needs and an established
+ * socket does not (parser states, timestamps, bytes waiting for the class,
+ * the first bytes a proxy answered before the request was seen).  Taken at
+ * connect(), given back when the dial ends, so an open socket costs its
+ * 16-byte fd entry and nothing else.
+ *
+ * A lock-free pool of fixed records in mmap'd chunks: wrappers run in
+ * signal handlers and before the allocator may be usable. */
+#ifndef OM_HANDSHAKE_H
+#define OM_HANDSHAKE_H
+
+#include <stdint.h>
+
+#include "proto/sniff.h"
+
+#define OM_STASH 64
+
+struct om_hs {
+	uint32_t next; /* free-list link (record + 1) */
+	uint8_t stash_len;
+	uint8_t pad[3];
+	uint64_t t0;      /* connect() started, CLOCK_MONOTONIC ns */
+	uint64_t t_up;    /* TCP connection established */
+	uint64_t pend[2]; /* bytes seen before the class was decided */
+	struct om_req req;
+	struct om_rep rep;
+	uint8_t stash[OM_STASH]; /* ingress seen before any request byte */
+};
+
+/* A fresh, zeroed record: its handle (>= 1), or 0 if none is left. */
+uint32_t om_hs_alloc(void);
+void om_hs_free(uint32_t h);
+
+#define OM_HS_CHUNK 64u
+#define OM_HS_NCHUNKS 1024u /* up to 65536 dials in progress at once */
+extern __attribute__((visibility("hidden"))) struct om_hs *om_hs_chunks[OM_HS_NCHUNKS];
+
+static inline struct om_hs *om_hs_at(uint32_t h)
+{
+	uint32_t i = h - 1;
+
+	return &__atomic_load_n(&om_hs_chunks[i / OM_HS_CHUNK], __ATOMIC_ACQUIRE)[i % OM_HS_CHUNK];
+}
+
+#endif

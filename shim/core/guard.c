@@ -1,0 +1,196 @@
+#include "core/guard.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sem.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/real.h"
+#include "core/state.h"
+
+static char *g_map;
+static size_t g_size;
+static int g_on;
+static struct sigaction g_prog; /* the program's SIGBUS action */
+static int g_lock;
+static __thread uint8_t tls_blocked OM_TLS; /* the program blocked SIGBUS here */
+static __thread uint8_t tls_pending OM_TLS; /* ... and one was sent meanwhile */
+
+static void glock(void)
+{
+	while (__atomic_exchange_n(&g_lock, 1, __ATOMIC_ACQUIRE))
+		;
+}
+
+static void gunlock(void)
+{
+	__atomic_store_n(&g_lock, 0, __ATOMIC_RELEASE);
+}
+
+static void set_dfl(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	OM_REAL(sigaction)(SIGBUS, &sa, 0);
+}
+
+static void detach(void)
+{
+	static const char msg[] = "onionmeter: the segment was truncated or replaced "
+				  "under this process; counting stopped, the program goes on\n";
+	struct sembuf op = { (unsigned short)om_proc.slot, -1, IPC_NOWAIT | SEM_UNDO };
+
+	mmap(g_map, g_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+	     -1, 0);
+	if (!__atomic_exchange_n(&om_seg.detached, 1, __ATOMIC_ACQ_REL)) {
+		if (om_proc.state == OM_ST_READY)
+			semop(om_seg.sem_id, &op, 1);
+		__atomic_store_n(&om_proc.state, OM_ST_OFF, __ATOMIC_RELEASE);
+		om_say_raw(msg, sizeof msg - 1);
+	}
+}
+
+static void handler(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction act;
+	int err = errno, kernel = si && si->si_code > 0;
+
+	if (kernel && (char *)si->si_addr >= g_map && (char *)si->si_addr < g_map + g_size) {
+		detach();
+		errno = err;
+		return; /* the store is retried, into private memory */
+	}
+	if (tls_blocked && !kernel) {
+		tls_pending = 1; /* delivered when the program unblocks SIGBUS */
+		return;
+	}
+	act = g_prog;
+	if (act.sa_handler == SIG_DFL || (act.sa_handler == SIG_IGN && kernel) ||
+	    tls_blocked) {
+		/* what the kernel would do: the default action.  A fault
+		 * happens again on return; a sent signal is pending now. */
+		set_dfl();
+		if (!kernel)
+			raise(SIGBUS);
+		return;
+	}
+	if (act.sa_handler == SIG_IGN)
+		return;
+	if (act.sa_flags & SA_RESETHAND)
+		g_prog.sa_handler = SIG_DFL;
+	if (act.sa_flags & SA_SIGINFO)
+		act.sa_sigaction(sig, si, uc);
+	else
+		act.sa_handler(sig);
+}
+
+/* Our handler with the program's mask and flags, as it asked. */
+static void arm(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = handler;
+	sa.sa_mask = g_prog.sa_mask;
+	sa.sa_flags = SA_SIGINFO | (g_prog.sa_flags & (SA_ONSTACK | SA_RESTART | SA_NODEFER));
+	OM_REAL(sigaction)(SIGBUS, &sa, 0);
+}
+
+void om_guard_install(void *map, size_t size)
+{
+	sigset_t cur;
+
+	glock();
+	g_map = map;
+	g_size = size;
+	if (!g_on) {
+		OM_REAL(sigaction)(SIGBUS, 0, &g_prog);
+		arm();
+		__atomic_store_n(&g_on, 1, __ATOMIC_RELEASE);
+	}
+	gunlock();
+	/* this thread's mask, at least, must let a fault through */
+	if (OM_REAL(pthread_sigmask)(SIG_BLOCK, 0, &cur) == 0 && sigismember(&cur, SIGBUS)) {
+		sigset_t bus;
+
+		sigemptyset(&bus);
+		sigaddset(&bus, SIGBUS);
+		tls_blocked = 1;
+		OM_REAL(pthread_sigmask)(SIG_UNBLOCK, &bus, 0);
+	}
+}
+
+int om_guard_action(const struct sigaction *act, struct sigaction *old)
+{
+	glock();
+	if (old)
+		*old = g_prog;
+	if (act) {
+		g_prog = *act;
+		arm();
+	}
+	gunlock();
+	return 0;
+}
+
+int om_guard_on(void)
+{
+	return __atomic_load_n(&g_on, __ATOMIC_ACQUIRE);
+}
+
+sighandler_t om_guard_signal(sighandler_t h, int flags)
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h;
+	sa.sa_flags = flags;
+	if (!(flags & SA_NODEFER))
+		sigaddset(&sa.sa_mask, SIGBUS);
+	om_guard_action(&sa, &old);
+	return old.sa_handler;
+}
+
+/* The program blocks and unblocks SIGBUS in its view only. */
+int om_guard_mask(int (*real)(int, const sigset_t *, sigset_t *), int how,
+		  const sigset_t *set, sigset_t *old)
+{
+	uint8_t was = tls_blocked;
+	sigset_t s;
+	int rc;
+
+	if (!set || !om_guard_on()) {
+		rc = real(how, set, old);
+		if (rc == 0 && old && was)
+			sigaddset(old, SIGBUS);
+		return rc;
+	}
+	s = *set;
+	if (sigismember(&s, SIGBUS)) {
+		sigdelset(&s, SIGBUS);
+		if (how == SIG_BLOCK || how == SIG_SETMASK)
+			tls_blocked = 1;
+		else if (how == SIG_UNBLOCK)
+			tls_blocked = 0;
+	} else if (how == SIG_SETMASK) {
+		tls_blocked = 0;
+	}
+	rc = real(how, &s, old);
+	if (rc != 0) { /* -1 from sigprocmask, an error number from pthread_sigmask */
+		tls_blocked = was;
+		return rc;
+	}
+	if (old && was)
+		sigaddset(old, SIGBUS);
+	if (!tls_blocked && tls_pending) {
+		tls_pending = 0;
+		raise(SIGBUS);
+	}
+	return rc;
+}

@@ -1,0 +1,73 @@
+/* What this process holds, and attaching to the segment on first need.
+ *
+ * Attach is lazy: the constructor reads the environment and nothing else,
+ * and the first event that needs counting (an inet socket, a dial, a
+ * lookup judged a leak) maps the segment and claims a slot.  A program that
+ * never touches the network pays only the loader's cost.
+ *
+ * om_proc sits on a page the kernel wipes in the child of any fork
+ * (MADV_WIPEONFORK): fork(), _Fork() and a raw clone() alike leave the
+ * child UNINIT, so its first counted event claims a slot of its own, with
+ * no help from pthread_atfork.  A vfork child shares our memory and must
+ * change nothing of it: our vfork() marks it in TLS, and every slow path
+ * turns passive there. */
+#ifndef OM_STATE_H
+#define OM_STATE_H
+
+#include <stdint.h>
+
+#include "core/segment.h"
+
+#define OM_TLS __attribute__((tls_model("initial-exec")))
+
+enum { OM_ST_UNINIT, OM_ST_INITING, OM_ST_READY, OM_ST_OFF };
+
+struct om_proc {
+	int state;
+	uint32_t slot;
+	struct om_slot *me;
+	uint32_t next_token; /* tokens for thread blocks and locks */
+	char pad[OM_PAGE - 24];
+} __attribute__((aligned(OM_PAGE)));
+_Static_assert(sizeof(struct om_proc) == OM_PAGE, "om_proc is one page");
+
+extern __attribute__((visibility("hidden"))) struct om_proc om_proc;
+extern __attribute__((visibility("hidden"))) struct om_seg om_seg;
+/* Bumped in every fork child; part of every lock token, so a lock a
+ * vanished thread of the parent held is seen as free in the child. */
+extern __attribute__((visibility("hidden"))) uint32_t om_gen;
+/* Set in a vfork child (which runs on its parent's memory and TLS). */
+extern __thread uint8_t om_vfork_child OM_TLS;
+
+void om_attach(void) __attribute__((cold));
+
+/* Attached and counting?  Attaches on first use. */
+static inline int om_ready(void)
+{
+	int st = __atomic_load_n(&om_proc.state, __ATOMIC_ACQUIRE);
+
+	if (__builtin_expect(om_vfork_child, 0))
+		return 0;
+	if (__builtin_expect(st == OM_ST_READY, 1))
+		return 1;
+	if (st != OM_ST_OFF) {
+		om_attach();
+		return __atomic_load_n(&om_proc.state, __ATOMIC_ACQUIRE) == OM_ST_READY;
+	}
+	return 0;
+}
+
+/* A slow path that would change per-fd state must not in a vfork child. */
+static inline int om_passive(void)
+{
+	return __builtin_expect(om_vfork_child, 0);
+}
+
+/* This thread's small token (never an address), for owner and lock words. */
+uint32_t om_thread_token(void);
+static inline uint64_t om_lock_token(void)
+{
+	return (uint64_t)om_gen << 32 | om_thread_token();
+}
+
+#endif

@@ -19,22 +19,6 @@
 #include "common/classify.h"
 #include "acct/sockrec.h"
 
-/* An established TCP connection we did not dial, its peer at d: counted
- * from now on. */
-void om_track_established(struct om_fd *e, unsigned cls, int d)
-{
-	struct om_pblock *p = om_pblk();
-
-	om_track_drop_hs(e);
-	e->cls = (uint8_t)cls;
-	e->flags = (uint8_t)(OM_FDF_TCP | OM_FDF_DECIDED | OM_FDF_OPEN | (e->flags & OM_FDF_DNS));
-	om_sock_held(e, d);
-	e->dial = OM_DIAL_DONE;
-	if (p)
-		om_padd(&p->opened[cls], 1);
-	om_fd_set_hot(e, om_settled_hot(e));
-}
-
 /* Has the program moved nothing on this TCP connection before this call?
  * Then it is new and we can follow its handshake as if we had seen
  * connect() (a dial made by a raw syscall, or by a library bound past
@@ -72,7 +56,7 @@ static int inherited(const struct om_fd *e)
 
 static void set_ignore(struct om_fd *e)
 {
-	om_track_drop_hs(e);
+	om_dial_drop_hs(e);
 	e->flags = e->dial = 0;
 	om_fd_set_hot(e, OM_HOT_IGNORE);
 }
@@ -100,7 +84,7 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
 		sl = sizeof ss;
 		if (type == SOCK_DGRAM && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
 		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) && om_ready()) {
-			om_track_drop_hs(e);
+			om_dial_drop_hs(e);
 			e->flags = e->dial = 0;
 			om_fd_set_hot(e, OM_HOT_DGRAM);
 		} else {
@@ -116,26 +100,18 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
 	dns = om_dns_dest((struct sockaddr *)&ss, sl) ? OM_FDF_DNS : 0;
 	e->flags = (uint8_t)((e->flags & ~OM_FDF_DNS) | dns);
 	if (type == SOCK_STREAM && inherited(e)) {
-		om_track_established(e, e->cls, d);
+		om_dial_established(e, e->cls, d);
 	} else if (type == SOCK_STREAM && om_rec_lookup(fd, &cls) == 0) {
 		/* received (SCM_RIGHTS) or inherited across exec: its class
 		 * was recorded where it was decided */
-		om_track_established(e, cls, d);
-	} else if (type == SOCK_STREAM && tcp_fresh(fd, dir, r) && (om_track_drop_hs(e), e->hs = om_hs_alloc())) {
-		/* a dial we did not see start: follow it from here */
-		struct om_hs *h = om_hs_at(e->hs);
-
-		e->cls = (uint8_t)om_dest_class(d);
-		e->flags = OM_FDF_TCP | dns;
-		om_sock_held(e, d);
-		e->sotype = SOCK_STREAM;
-		h->t0 = h->t_up = om_mono_ns();
-		e->dial = OM_DIAL_UP;
-		om_fd_set_hot(e, OM_HOT_SLOW);
+		om_dial_established(e, cls, d);
+	} else if (type == SOCK_STREAM && tcp_fresh(fd, dir, r) &&
+		   om_dial_midway(e, d, dns, om_mono_ns()) == 0) {
+		/* a dial we did not see start: followed from here */
 	} else if (type == SOCK_STREAM) {
-		om_track_established(e, om_dest_class(d), d);
+		om_dial_established(e, om_dest_class(d), d);
 	} else {
-		om_track_drop_hs(e);
+		om_dial_drop_hs(e);
 		e->cls = (uint8_t)(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d));
 		e->flags = OM_FDF_DECIDED | dns;
 		e->dial = OM_DIAL_NONE;
@@ -172,7 +148,7 @@ void om_adopt_inherited(void)
 			e->busy = 0;
 			e->flags &= (uint8_t)~OM_FDF_SOCK;
 			if (e->flags & OM_FDF_OPEN) {
-				om_track_established(e, e->cls, d);
+				om_dial_established(e, e->cls, d);
 			} else {
 				/* a dial that failed on a socket still open */
 				om_sock_held(e, d);
@@ -273,7 +249,7 @@ void om_accepted(int fd, const struct sockaddr *peer, socklen_t len)
 	}
 	if ((p = om_pblk()))
 		om_padd(&p->accepted[cls], 1);
-	om_track_established(e, cls, d);
+	om_dial_established(e, cls, d);
 	if (cls == OM_CLASS_ONION)
 		om_rec_publish(fd, cls);
 out:
@@ -299,7 +275,7 @@ void om_fd_fresh(int fd)
 		return;
 	if (om_fd_hot(e) != OM_HOT_NONE)
 		om_forget_fd(fd);
-	om_track_drop_hs(e);
+	om_dial_drop_hs(e);
 	om_fd_clear(e);
 }
 

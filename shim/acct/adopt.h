@@ -20,8 +20,6 @@ struct om_fd *om_adopt(int fd, int dir, ssize_t r);
 uint8_t om_hot_ingress(int fd, uint8_t h);
 void om_accepted(int fd, const struct sockaddr *peer, socklen_t len);
 void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);
-/* An established TCP connection we did not dial, its peer at dest. */
-void om_track_established(struct om_fd *e, unsigned cls, int dest);
 /* In a fork child: count the connections inherited from the parent. */
 void om_adopt_inherited(void);
 

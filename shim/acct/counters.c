@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+long om_socks_counted;
 __thread struct om_tblock *om_tls_blk OM_TLS;
 __thread uint8_t om_tls_shared OM_TLS;
 static __thread struct om_tblock *tls_shared_blk OM_TLS;

@@ -75,4 +75,8 @@ static inline void om_padd(uint64_t *p, uint64_t n)
 
 void om_count_dial(unsigned cls, unsigned outcome, uint64_t ns);
 
+/* TCP sockets this process counts as held (in the sockets gauge): a fork
+ * child's starts as its parent's, so it knows whether it inherited any. */
+extern __attribute__((visibility("hidden"))) long om_socks_counted;
+
 #endif

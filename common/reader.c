@@ -107,28 +107,29 @@ static uint64_t ld(const uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/* Add cells of a counter read from the segment to the same counter in t. */
+static void add_cells(uint64_t *to, const uint64_t *from, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		to[i] += ld(&from[i]);
+}
+
 static void sum_pblock(const struct om_pblock *p, struct om_totals *t, int64_t gauge[],
 		       int64_t socks[])
 {
-	int c, i;
+	int c;
 
+#define OM_SUM_SUM(field) \
+	add_cells((uint64_t *)&t->field, (const uint64_t *)&p->field, sizeof p->field / 8);
+#define OM_SUM_LIVE(field)
+#define OM_SUM(field, dims, how) OM_SUM_##how(field)
+	OM_PBLOCK_COUNTERS(OM_SUM)
+	for (c = 0; c < OM_NCLASS; c++)
+		gauge[c] = (int64_t)(ld(&p->opened[c]) - ld(&p->closed[c]));
 	for (c = 0; c < OM_NKCLASS; c++)
 		socks[c] = (int64_t)(ld(&p->socks_opened[c]) - ld(&p->socks_closed[c]));
-
-	for (c = 0; c < OM_NCLASS; c++) {
-		for (i = 0; i < OM_NOUTCOME; i++)
-			t->dials[c][i] += ld(&p->dials[c][i]);
-		for (i = 0; i <= OM_NBUCKET; i++)
-			t->dial_bucket[c][i] += ld(&p->dial_bucket[c][i]);
-		t->dial_sum_ns[c] += ld(&p->dial_sum_ns[c]);
-		t->accepted[c] += ld(&p->accepted[c]);
-		gauge[c] = (int64_t)(ld(&p->opened[c]) - ld(&p->closed[c]));
-	}
-	for (i = 0; i < OM_NLEAK; i++) {
-		t->leaks[i][0] += ld(&p->leaks[i][0]);
-		t->leaks[i][1] += ld(&p->leaks[i][1]);
-	}
-	t->proxy_unreachable += ld(&p->proxy_unreachable);
 }
 
 void om_reader_sum(const char *map, const struct om_geom *g,

@@ -19,15 +19,14 @@
 #include "common/segment_layout.h"
 
 struct om_totals {
-	uint64_t bytes[OM_NCLASS][OM_NDIR];
-	uint64_t dials[OM_NCLASS][OM_NOUTCOME];
-	uint64_t dial_bucket[OM_NCLASS][OM_NBUCKET + 1];
-	uint64_t dial_sum_ns[OM_NCLASS];
-	uint64_t open_now[OM_NCLASS]; /* live slots only */
+	/* the process block's SUM counters (OM_PBLOCK_COUNTERS), over slots */
+#define OM_TOTALS_FIELD_SUM(field, dims) uint64_t field dims;
+#define OM_TOTALS_FIELD_LIVE(field, dims)
+#define OM_TOTALS_FIELD(field, dims, how) OM_TOTALS_FIELD_##how(field, dims)
+	OM_PBLOCK_COUNTERS(OM_TOTALS_FIELD)
+	uint64_t bytes[OM_NCLASS][OM_NDIR]; /* the thread blocks' */
+	uint64_t open_now[OM_NCLASS]; /* opened - closed, live slots only */
 	uint64_t socks_open[OM_NKCLASS]; /* TCP sockets held, by peer; live slots only */
-	uint64_t accepted[OM_NCLASS];
-	uint64_t leaks[OM_NLEAK][OM_NACTION];
-	uint64_t proxy_unreachable;
 	uint64_t processes; /* live slots */
 	uint64_t slots, slots_used;
 	uint64_t uncounted[OM_NUNCOUNTED];

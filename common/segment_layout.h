@@ -118,21 +118,31 @@ struct om_tblock {
 };
 
 /* The process's event counters: connection and dial events, leaks.  Any
- * thread of the holder adds to them atomically. */
+ * thread of the holder adds to them atomically.  One table, in layout
+ * order: it makes this block, the reader's totals and their sum
+ * (common/reader.c).  X(field, dimensions, how): SUM counters are summed
+ * over every slot, live or dead; LIVE ones are halves of a gauge, read in
+ * live slots only (opened - closed).  The offsetof asserts below pin
+ * layout version 4: a change here that moves them is a new version. */
+#define OM_PBLOCK_COUNTERS(X)                                                 \
+	X(opened, [OM_NCLASS], LIVE)      /* connections established ... */   \
+	X(closed, [OM_NCLASS], LIVE)      /* ... and closed */                \
+	X(accepted, [OM_NCLASS], SUM)                                          \
+	X(dials, [OM_NCLASS][OM_NOUTCOME], SUM)                                \
+	X(dial_bucket, [OM_NCLASS][OM_NBUCKET + 1], SUM) /* last: > 120 s */   \
+	X(dial_sum_ns, [OM_NCLASS], SUM)                                       \
+	X(leaks, [OM_NLEAK][OM_NACTION], SUM)                                  \
+	X(proxy_unreachable, , SUM)                                            \
+	/* TCP sockets connected or accepted, by peer (enum om_kclass), and     \
+	 * closed: every connection the process holds, failed or mid-handshake \
+	 * dials included, as the kernel lists them */                         \
+	X(socks_opened, [OM_NKCLASS], LIVE)                                    \
+	X(socks_closed, [OM_NKCLASS], LIVE)
+
 struct om_pblock {
-	uint64_t opened[OM_NCLASS]; /* connections established */
-	uint64_t closed[OM_NCLASS]; /* ... and closed; gauge = opened-closed */
-	uint64_t accepted[OM_NCLASS];
-	uint64_t dials[OM_NCLASS][OM_NOUTCOME];
-	uint64_t dial_bucket[OM_NCLASS][OM_NBUCKET + 1]; /* last: > 120 s */
-	uint64_t dial_sum_ns[OM_NCLASS];
-	uint64_t leaks[OM_NLEAK][OM_NACTION];
-	uint64_t proxy_unreachable;
-	/* TCP sockets connected or accepted, by peer (enum om_kclass), and
-	 * closed: a gauge of every connection the process holds, failed or
-	 * mid-handshake dials included, as the kernel lists them */
-	uint64_t socks_opened[OM_NKCLASS];
-	uint64_t socks_closed[OM_NKCLASS];
+#define OM_PBLOCK_FIELD(field, dims, how) uint64_t field dims;
+	OM_PBLOCK_COUNTERS(OM_PBLOCK_FIELD)
+#undef OM_PBLOCK_FIELD
 	uint64_t reserved[3];
 };
 
@@ -219,6 +229,17 @@ struct om_header {
 
 _Static_assert(sizeof(struct om_tblock) == 128, "thread block is two lines");
 _Static_assert(sizeof(struct om_pblock) % 64 == 0, "process block is whole lines");
+/* layout version 4's process block, field by field */
+_Static_assert(sizeof(struct om_pblock) == 1344, "v4: process block size");
+_Static_assert(__builtin_offsetof(struct om_pblock, accepted) == 64, "v4: accepted");
+_Static_assert(__builtin_offsetof(struct om_pblock, dials) == 96, "v4: dials");
+_Static_assert(__builtin_offsetof(struct om_pblock, dial_bucket) == 608, "v4: dial_bucket");
+_Static_assert(__builtin_offsetof(struct om_pblock, dial_sum_ns) == 1152, "v4: dial_sum_ns");
+_Static_assert(__builtin_offsetof(struct om_pblock, leaks) == 1184, "v4: leaks");
+_Static_assert(__builtin_offsetof(struct om_pblock, proxy_unreachable) == 1264, "v4: proxy_unreachable");
+_Static_assert(__builtin_offsetof(struct om_pblock, socks_opened) == 1272, "v4: socks_opened");
+_Static_assert(__builtin_offsetof(struct om_pblock, socks_closed) == 1296, "v4: socks_closed");
+_Static_assert(sizeof(struct om_slot) == 9728, "v4: slot size");
 _Static_assert(sizeof(struct om_slot_head) == 64, "slot head is one line");
 _Static_assert(sizeof(struct om_rec) == 16, "socket record size");
 _Static_assert(sizeof(struct om_ring_entry) == 128, "ring entry size");

@@ -121,7 +121,7 @@ print("ok: %d Dockerfile snippet(s) in the README parse" % len(blocks))
 PY
 "$OM_RUN" --help | grep -q -- '--exporter ADDR' || om_fail "onionmeter-run lost --exporter"
 for v in $(grep -ho 'ONIONMETER_[A-Z_]*' "$D"/systemd/* "$D"/kubernetes/* "$D"/container/* | sort -u); do
-	grep -q "\"$v\"" "$OM_SRC"/shim/*.c || om_fail "deploy files use $v, which the shim does not read"
+	grep -q "\"$v\"" "$OM_SRC"/common/config.c || om_fail "deploy files use $v, which the shim does not read"
 done
 echo "ok: unit, manifests and Dockerfile use real flags and variables"
 echo PASS

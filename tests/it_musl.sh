@@ -6,8 +6,11 @@ set -eu
 om_need musl-gcc
 [ -e /lib/ld-musl-x86_64.so.1 ] || [ -e /lib/ld-musl-aarch64.so.1 ] || om_skip "no musl dynamic loader"
 om_tmpdir
+# the shim's C sources (its assembly is glibc's: dlsym, vfork) and the
+# parts of the shared module it links
 musl-gcc -std=gnu11 -D_GNU_SOURCE -O2 -fPIC -shared -fvisibility=hidden -Wall -Wextra -Werror \
-	-I"$OM_SRC/shim" -o "$OM_TMP/libonionmeter-musl.so" "$OM_SRC"/shim/*.c -lpthread ||
+	-I"$OM_SRC" -I"$OM_SRC/shim" -o "$OM_TMP/libonionmeter-musl.so" "$OM_SRC"/shim/*/*.c \
+	"$OM_SRC"/common/{classify,clock,config,endpoints,liveness,logfmt,segpath}.c -lpthread ||
 	om_fail "the shim does not build with musl-gcc"
 musl-gcc -O2 -o "$OM_TMP/iobench" "$OM_SRC/bench/iobench.c" -lpthread || om_fail "musl client build"
 run() { # SEGMENT ARGS...

@@ -10,7 +10,13 @@
  * child UNINIT, so its first counted event claims a slot of its own, with
  * no help from pthread_atfork.  A vfork child shares our memory and must
  * change nothing of it: our vfork() marks it in TLS, and every slow path
- * turns passive there. */
+ * turns passive there.
+ *
+ * The one dependency cycle between the shim's layers is here, and it is
+ * real: acct/ calls om_ready() (attach on first need), and attach calls
+ * back into acct/ for what a process or a fork child must start from (the
+ * fd table's hot bytes wiped, the inherited connections counted, this
+ * thread's counter block forgotten). */
 #ifndef OM_STATE_H
 #define OM_STATE_H
 

@@ -77,6 +77,93 @@ int om_diag_dump(int fd, uint32_t *seq, int family, int protocol, om_diag_fn fn,
 	return 0;
 }
 
+struct found {
+	struct om_diag_sock *out;
+	int n;
+};
+
+static void found_one(const struct om_diag_sock *s, void *arg)
+{
+	struct found *f = arg;
+
+	if (!f->n++)
+		*f->out = *s;
+}
+
+int om_diag_find(int fd, uint32_t *seq, int family, const uint8_t *src, uint16_t sport,
+		 const uint8_t *dst, uint16_t dport, struct om_diag_sock *out)
+{
+	char buf[4096];
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req;
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	struct found f = { out, 0 };
+	size_t alen = family == AF_INET ? 4 : 16;
+	ssize_t n;
+
+	memset(&req, 0, sizeof req);
+	req.nh.nlmsg_len = sizeof req;
+	req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.nh.nlmsg_seq = ++*seq;
+	req.r.sdiag_family = (uint8_t)family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	req.r.idiag_states = ~0u;
+	req.r.id.idiag_sport = htons(sport);
+	req.r.id.idiag_dport = htons(dport);
+	memcpy(req.r.id.idiag_src, src, alen);
+	memcpy(req.r.id.idiag_dst, dst, alen);
+	req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&nl, sizeof nl) < 0)
+		return -1;
+	do
+		n = recv(fd, buf, sizeof buf, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	/* one socket, or an error (ENOENT: none) */
+	om_diag_parse(buf, (size_t)n, req.nh.nlmsg_seq, found_one, &f);
+	return f.n > 0;
+}
+
+int om_diag_destroy_open(void)
+{
+	/* SKNLGRP_INET_TCP_DESTROY (1) and SKNLGRP_INET6_TCP_DESTROY (3) */
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK, .nl_groups = 1u << 0 | 1u << 2 };
+	int rcvbuf = 4 << 20;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_SOCK_DIAG);
+
+	if (fd < 0)
+		return -1;
+	/* a burst of closes must not overrun it (the kernel caps it at rmem_max) */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	if (bind(fd, (struct sockaddr *)&nl, sizeof nl) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int om_diag_destroy_read(int fd, om_diag_fn fn, void *arg)
+{
+	static char buf[65536];
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		if (n == 0)
+			return 0;
+		om_diag_parse(buf, (size_t)n, 0, fn, arg); /* notices carry sequence 0 */
+	}
+}
+
 /* The states of a connection a process holds: established or closing, not
  * a handshake in progress (the shim counts a dial once connect() returns,
  * an accept once accept() does). */

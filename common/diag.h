@@ -18,6 +18,20 @@ int om_diag_open(void);
  * 0, or -1 with err set. */
 int om_diag_dump(int fd, uint32_t *seq, int family, int protocol, om_diag_fn fn, void *arg,
 		 char *err, size_t errlen);
+/* The TCP socket with exactly this 4-tuple (family AF_INET or AF_INET6,
+ * addresses of 4 or 16 bytes, ports in host order), with tcp_info: 1 and
+ * *out, 0 if there is none, -1 on error. */
+int om_diag_find(int fd, uint32_t *seq, int family, const uint8_t *src, uint16_t sport,
+		 const uint8_t *dst, uint16_t dport, struct om_diag_sock *out);
+/* A netlink socket subscribed to the kernel's notices of TCP sockets
+ * destroyed (both families), non-blocking, close-on-exec; or -1.  Each
+ * notice carries the socket's final tcp_info and cookie (no uid, no
+ * inode: the socket is gone). */
+int om_diag_destroy_open(void);
+/* Everything queued on it: fn for each socket.  0, or -1 on error (the
+ * socket buffer overran: notices were lost; say so). */
+int om_diag_destroy_read(int fd, om_diag_fn fn, void *arg);
+
 /* Established or closing: a connection a process holds (not a handshake). */
 int om_diag_held(unsigned state);
 /* enum om_kclass of the socket's peer under cfg's proxies and networks. */

@@ -358,6 +358,33 @@ int om_reader_procs(struct om_reader *r, struct om_procs *out)
 	return guarded(r, procs, out);
 }
 
+unsigned om_recs_find(const char *map, const struct om_geom *g, uint64_t cookie)
+{
+	const struct om_rec *t = (const struct om_rec *)(map + g->recs_off);
+	uint32_t h = om_rec_home(cookie), k;
+
+	for (k = 0; cookie && k < OM_REC_PROBE; k++) {
+		const struct om_rec *e = &t[(h + k) % OM_NRECS];
+		uint8_t cls;
+
+		if (__atomic_load_n(&e->cookie, __ATOMIC_ACQUIRE) != cookie)
+			continue;
+		cls = __atomic_load_n(&e->cls, __ATOMIC_ACQUIRE);
+		return cls >= 1 && cls <= OM_NCLASS ? cls : 0; /* untrusted */
+	}
+	return 0;
+}
+
+static int knows(struct om_reader *r, void *arg)
+{
+	return om_recs_find(r->map, &r->g, *(const uint64_t *)arg) != 0;
+}
+
+int om_reader_knows(struct om_reader *r, uint64_t cookie)
+{
+	return guarded(r, knows, &cookie) > 0;
+}
+
 int om_reader_remove(struct om_reader *r)
 {
 	struct om_totals t;

@@ -97,12 +97,19 @@ int om_reader_events(struct om_reader *r, struct om_events *out);
 /* The last holder of every slot ever claimed. */
 int om_reader_procs(struct om_reader *r, struct om_procs *out);
 
+/* Does the segment hold a record of the socket with this cookie, that is,
+ * did a shim decide its class (a proxied or onion dial, an accepted onion
+ * service connection)?  1 or 0; 0 if the segment is down. */
+int om_reader_knows(struct om_reader *r, uint64_t cookie);
+
 /* Pure parts, exposed for the fuzzer and tests: sum an image whose
  * geometry g was validated (om_layout_check) for at least g->size bytes;
  * live[i] is slot i's semaphore, or live is NULL (every slot dead). */
 void om_reader_sum(const char *map, const struct om_geom *g,
 		   const unsigned short *live, struct om_totals *t, uint64_t *hwm_seen);
 void om_events_from(const char *map, const struct om_geom *g, struct om_events *out);
+/* The recorded class + 1 of cookie's socket in an image, or 0. */
+unsigned om_recs_find(const char *map, const struct om_geom *g, uint64_t cookie);
 void om_procs_from(const char *map, const struct om_geom *g, uint64_t hwm_seen,
 		   const unsigned short *live, struct om_procs *out);
 

@@ -181,6 +181,14 @@ struct om_rec {
 	uint16_t pad;
 };
 
+/* A cookie's record lies within OM_REC_PROBE entries of its home (cookies
+ * count up: mixed, so that neighbours spread). */
+#define OM_REC_PROBE 16
+static inline uint32_t om_rec_home(uint64_t cookie)
+{
+	return (uint32_t)((cookie * 0x9e3779b97f4a7c15ULL) >> 52) % OM_NRECS;
+}
+
 /* Leak event ring entry; written under a per-entry sequence word (odd while
  * being written) so a reader can drop torn entries. */
 struct om_ring_entry {

@@ -10,7 +10,6 @@
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
 #endif
-#define PROBE 16
 
 static uint64_t cookie_of(int fd)
 {
@@ -23,12 +22,6 @@ static uint64_t cookie_of(int fd)
 static struct om_rec *table(void)
 {
 	return (struct om_rec *)(om_seg.map + om_seg.g.recs_off);
-}
-
-/* the cookie counts up; mix it so neighbours spread */
-static uint32_t home(uint64_t c)
-{
-	return (uint32_t)((c * 0x9e3779b97f4a7c15ULL) >> 52) % OM_NRECS;
 }
 
 static void fill(struct om_rec *r, unsigned cls)
@@ -47,8 +40,8 @@ void om_rec_publish(int fd, unsigned cls)
 	if (om_passive() || !om_ready() || !(c = cookie_of(fd)))
 		goto out;
 	t = table();
-	h = home(c);
-	for (k = 0; k < PROBE; k++) {
+	h = om_rec_home(c);
+	for (k = 0; k < OM_REC_PROBE; k++) {
 		struct om_rec *r = &t[(h + k) % OM_NRECS];
 
 		cur = __atomic_load_n(&r->cookie, __ATOMIC_ACQUIRE);
@@ -90,8 +83,8 @@ int om_rec_lookup(int fd, unsigned *cls)
 	if (om_passive() || !om_ready() || !(c = cookie_of(fd)))
 		goto out;
 	t = table();
-	h = home(c);
-	for (k = 0; k < PROBE; k++) {
+	h = om_rec_home(c);
+	for (k = 0; k < OM_REC_PROBE; k++) {
 		struct om_rec *r = &t[(h + k) % OM_NRECS];
 		uint8_t v;
 

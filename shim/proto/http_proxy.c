@@ -14,6 +14,7 @@
  * origin's. */
 #include "proto/sniff.h"
 
+#include "common/outcome.h"
 #include "common/segment_layout.h"
 
 enum {
@@ -126,23 +127,6 @@ int om_http_req_byte(struct om_req *r, uint8_t c)
 	return OM_SNIFF_NOT_PROXY;
 }
 
-static uint8_t http_outcome(unsigned status, int forward)
-{
-	if (status >= 200 && status < 300)
-		return OM_OUT_SUCCESS;
-	if (forward && status < 500 && status != 407)
-		return OM_OUT_SUCCESS; /* the origin answered */
-	switch (status) {
-	case 401:
-	case 403:
-	case 407: return OM_OUT_DENIED;
-	case 502:
-	case 503: return OM_OUT_UNREACHABLE;
-	case 504: return OM_OUT_TIMEOUT;
-	}
-	return OM_OUT_PROXY_ERROR;
-}
-
 int om_http_rep_byte(struct om_rep *r, uint8_t c)
 {
 	switch (r->st) {
@@ -169,7 +153,7 @@ int om_http_rep_byte(struct om_rep *r, uint8_t c)
 			return OM_SNIFF_NOT_PROXY;
 		r->status = (uint16_t)(r->status * 10 + (c - '0'));
 		if (++r->method == 3) {
-			r->outcome = http_outcome(r->status, r->forward);
+			r->outcome = om_http_outcome(r->status, r->forward);
 			return OM_SNIFF_DONE;
 		}
 		return OM_SNIFF_MORE;

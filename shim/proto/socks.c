@@ -7,6 +7,7 @@
  * from the reply side even when the program pipelines everything. */
 #include "proto/sniff.h"
 
+#include "common/outcome.h"
 #include "common/segment_layout.h"
 
 enum {
@@ -178,21 +179,6 @@ static int rep_outcome(struct om_rep *r, uint8_t outcome)
 	return OM_SNIFF_DONE;
 }
 
-static uint8_t socks5_code(uint8_t c)
-{
-	switch (c) {
-	case 0x00: return OM_OUT_SUCCESS;
-	case 0x02: return OM_OUT_DENIED;
-	case 0x03:
-	case 0x04: return OM_OUT_UNREACHABLE;
-	case 0x05: return OM_OUT_REFUSED;
-	case 0x06: return OM_OUT_TIMEOUT;
-	}
-	if (c >= 0xF0 && c <= 0xF7)
-		return (uint8_t)(OM_OUT_ONION_NOT_FOUND + (c - 0xF0));
-	return OM_OUT_PROXY_ERROR;
-}
-
 static int socks5_rep(struct om_rep *r, uint8_t c)
 {
 	switch (r->st) {
@@ -228,26 +214,23 @@ static int socks5_rep(struct om_rep *r, uint8_t c)
 		r->st = R5_REP;
 		return OM_SNIFF_MORE;
 	case R5_REP:
-		return rep_outcome(r, socks5_code(c));
+		return rep_outcome(r, om_socks5_outcome(c));
 	}
 	return OM_SNIFF_NOT_PROXY;
 }
 
 static int socks4_rep(struct om_rep *r, uint8_t c)
 {
+	int o;
+
 	if (r->st == R4_VN) {
 		if (c != 0 && c != 4) /* 0 per spec; some servers echo 4 */
 			return OM_SNIFF_NOT_PROXY;
 		r->st = R4_CD;
 		return OM_SNIFF_MORE;
 	}
-	switch (c) {
-	case 0x5A: return rep_outcome(r, OM_OUT_SUCCESS);
-	case 0x5B: return rep_outcome(r, OM_OUT_ERROR); /* "rejected or failed" */
-	case 0x5C:
-	case 0x5D: return rep_outcome(r, OM_OUT_DENIED); /* identd checks */
-	}
-	return OM_SNIFF_NOT_PROXY;
+	o = om_socks4_outcome(c);
+	return o < 0 ? OM_SNIFF_NOT_PROXY : rep_outcome(r, (uint8_t)o);
 }
 
 int om_socks_rep_byte(struct om_rep *r, uint8_t c)

@@ -59,6 +59,43 @@
 	X(KERNEL_POLL_INTERVAL, "onionmeter_kernel_poll_interval_seconds", "gauge", "",           \
 	  "Time between polls: --kernel-interval, longer while a poll takes more than "          \
 	  "a twentieth of it.")                                                                   \
+	/* Tor's view (--tor-control) */                                                          \
+	X(TOR_UP, "onionmeter_tor_up", "gauge", "tor",                                            \
+	  "1 if the exporter is connected and authenticated to tor number N's control "           \
+	  "port (--tor-control, in the order given).")                                            \
+	X(TOR_STREAMS, "onionmeter_tor_streams_total", "counter", "class,outcome",                \
+	  "Streams through tor by target class (onion, or proxied: exit traffic) and dial "       \
+	  "outcome, for any program.")                                                            \
+	X(TOR_DIAL_DURATION, "onionmeter_tor_dial_duration_seconds", "histogram", "class",        \
+	  "Time from a stream's request reaching tor to tor's answer.")                           \
+	X(TOR_BYTES, "onionmeter_tor_bytes_total", "counter", "class,direction",                  \
+	  "Bytes moved by clients' connections to tor's ports (the kernel's count, SOCKS or "     \
+	  "HTTP handshake included), by the stream's class.")                                     \
+	X(TOR_OPEN, "onionmeter_tor_open_streams", "gauge", "class",                              \
+	  "Streams tor carries now, by class.")                                                   \
+	X(TOR_UNSEEN_STREAMS, "onionmeter_tor_unseen_streams_total", "counter", "class,outcome",  \
+	  "Streams whose client no attached process accounts for (Go, static binaries): "         \
+	  "the blind spot, by class and outcome.")                                                \
+	X(TOR_UNSEEN_BYTES, "onionmeter_tor_unseen_bytes_total", "counter", "class,direction",    \
+	  "Bytes of those streams' connections, by class.")                                       \
+	X(TOR_UNATTRIBUTED, "onionmeter_tor_unattributed_streams_total", "counter", "reason",     \
+	  "Streams whose client connection could not be found in the kernel's list: a "           \
+	  "Unix-domain SocksPort, a connection gone first, a full table.")                        \
+	X(TOR_REPORTED_BYTES, "onionmeter_tor_reported_bytes_total", "counter", "class,direction", \
+	  "Tor's own count (STREAM_BW) of unattributed streams' payload: no handshake, and "      \
+	  "not exact.")                                                                           \
+	X(TOR_EVENTS, "onionmeter_tor_events_total", "counter", "",                               \
+	  "Stream events read from tor's control ports.")                                         \
+	X(TOR_BOOTSTRAP, "onionmeter_tor_bootstrap_percent", "gauge", "tor",                      \
+	  "Tor's bootstrap progress, 0 to 100.")                                                  \
+	X(TOR_LIVENESS, "onionmeter_tor_network_liveness", "gauge", "tor",                        \
+	  "1 if tor believes the network is reachable, 0 if not (NETWORK_LIVENESS).")             \
+	X(TOR_CIRC_BUILT, "onionmeter_tor_circuits_built_total", "counter", "tor",                \
+	  "Circuits tor built while the exporter watched.")                                       \
+	X(TOR_CIRC_FAILED, "onionmeter_tor_circuits_failed_total", "counter", "tor",              \
+	  "Circuits that failed while the exporter watched.")                                     \
+	X(TOR_CIRC_BUILD, "onionmeter_tor_circuit_build_seconds", "histogram", "tor",             \
+	  "Time from a circuit's creation to its being built.")                                   \
 	/* the exporter itself */                                                                 \
 	X(BUILD_INFO, "onionmeter_build_info", "gauge", "version,revision",                       \
 	  "Build information; always 1.")                                                         \

@@ -6,6 +6,8 @@
 #include "http.h"
 #include "kernel.h"
 #include "render.h"
+#include "torctl.h"
+#include "torview.h"
 
 #define OM_MAX_ITEMS 16
 
@@ -24,6 +26,12 @@ struct app {
 	int kernel_on;
 	int kernel_logged; /* -1 nothing yet, 0 down, 1 up */
 	unsigned long kernel_ms; /* --kernel-interval */
+	/* Tor's view (--tor-control) */
+	struct om_tview tv;
+	struct om_torctl tors[OM_TV_TORS];
+	int ntors;
+	int tor_on;
+	uv_poll_t destroy_poll;
 };
 
 /* Snapshot every segment (events too, if on) and log what changed. */
@@ -31,6 +39,13 @@ void om_app_collect(struct app *a, int events);
 /* Read the segments, then the kernel's list, and compare (single: a
  * one-off look). */
 void om_app_kernel(struct app *a, int single);
+/* The views to render, as they stand. */
+void om_app_views(const struct app *a, struct om_views *w);
+/* tor.c: start Tor's view (after --tor-control was parsed into a->tors):
+ * 0, or -1 with why set. */
+int om_app_tor_start(struct app *a, uv_loop_t *loop, const char *password_file,
+		     const char **why);
+void om_app_tor_stop(struct app *a);
 /* routes.c: the HTTP handler */
 void om_app_handle(const struct om_http_req *req, struct om_http_resp *r, void *arg);
 

@@ -149,7 +149,11 @@ void om_kview_account(struct om_kview *k, const struct om_diag_sock *s)
 
 static void on_sock(const struct om_diag_sock *s, void *arg)
 {
-	om_kview_account(arg, s);
+	struct om_kview *k = arg;
+
+	if (k->each)
+		k->each(s, k->each_arg);
+	om_kview_account(k, s);
 }
 
 /* Connected UDP sockets: listed, not compared (the shim counts datagrams,

@@ -65,6 +65,9 @@ struct om_kview {
 	uint64_t udp[OM_NKCLASS]; /* connected UDP sockets a process holds */
 	double poll_seconds;
 	double interval_seconds; /* until the next poll, set by the caller */
+	/* every TCP socket of a poll, in scope or not (Tor's view) */
+	om_diag_fn each;
+	void *each_arg;
 };
 
 /* cfg: the proxies and local networks, as the shim reads them. */

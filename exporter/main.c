@@ -52,6 +52,17 @@ static const char usage[] =
 "                        its length\n"
 "      --kernel-scope S  which of them: netns (default: the whole network\n"
 "                        namespace), uid=N, or cgroup=PATH (cgroup v2)\n"
+"      --tor-control ADDR\n"
+"                        Tor's view: follow every stream of the tor whose\n"
+"                        control port is ADDR (HOST:PORT, or unix:PATH for a\n"
+"                        ControlSocket); may be repeated (up to 8 tors);\n"
+"                        default $ONIONMETER_TOR_CONTROL (comma-separated).\n"
+"                        Needs the kernel view.  Only PROTOCOLINFO,\n"
+"                        AUTHCHALLENGE, AUTHENTICATE, SETEVENTS and GETINFO\n"
+"                        are ever sent\n"
+"      --tor-password-file FILE\n"
+"                        authenticate with the password in FILE (one line)\n"
+"                        instead of tor's cookie file\n"
 "      --leaks-endpoint  serve the recent leak events as JSON on /leaks.\n"
 "                        Off by default: events hold destination addresses\n"
 "                        and names, which /metrics never shows\n"
@@ -128,8 +139,13 @@ void om_app_kernel(struct app *a, int single)
 	 * missing from the kernel's side, never a false blind spot */
 	om_app_collect(a, 0);
 	sum_held(a, held);
-	if (om_kview_poll(&a->kv) == 0)
+	if (a->tor_on)
+		om_tview_poll_begin(&a->tv);
+	if (om_kview_poll(&a->kv) == 0) {
 		om_kview_compare(&a->kv, held, single);
+		if (a->tor_on) /* a whole poll: what it missed is gone */
+			om_tview_poll_end(&a->tv);
+	}
 	if (log_on && a->kv.up != a->kernel_logged) {
 		if (a->kv.up)
 			om_xlog("info", "kernel view up", (char *)0);
@@ -216,6 +232,47 @@ static void on_kernel(uv_timer_t *t)
 	uv_timer_start(t, on_kernel, kernel_next_ms(a), 0);
 }
 
+/* One --tor-control: 0, or -1 (said). */
+static int tor_add(struct app *a, const char *spec)
+{
+	const char *why;
+
+	if (a->ntors == OM_TV_TORS) {
+		fprintf(stderr, "onionmeter-exporter: at most %d --tor-control\n", OM_TV_TORS);
+		return -1;
+	}
+	if (om_torctl_parse(&a->tors[a->ntors], spec, &why) < 0) {
+		fprintf(stderr, "onionmeter-exporter: --tor-control %s: %s\n", spec, why);
+		return -1;
+	}
+	a->ntors++;
+	return 0;
+}
+
+/* ONIONMETER_TOR_CONTROL: a comma-separated list, as --tor-control. */
+static int tor_env(struct app *a)
+{
+	const char *v = getenv("ONIONMETER_TOR_CONTROL");
+	char item[PATH_MAX + 8];
+
+	while (v && *v) {
+		size_t n = strcspn(v, ",");
+
+		if (n && n < sizeof item) {
+			memcpy(item, v, n);
+			item[n] = '\0';
+			if (tor_add(a, item) < 0)
+				return -1;
+		} else if (n) {
+			fprintf(stderr, "onionmeter-exporter: ONIONMETER_TOR_CONTROL: an item is "
+				"too long\n");
+			return -1;
+		}
+		v += n + (v[n] == ',');
+	}
+	return 0;
+}
+
 static int parse_format(const char *s, enum om_format *f, int *report)
 {
 	static const char *const names[] = { "prometheus", "openmetrics", "json",
@@ -266,7 +323,10 @@ static int once(struct app *a, enum om_format fmt, int report, const struct om_r
 		if (a->kernel_on)
 			om_app_kernel(a, 1);
 		om_app_collect(a, fmt == OM_FMT_JSON || fmt == OM_FMT_SUMMARY);
-		om_render(&b, fmt, a->src, a->nsrc, 0, a->kernel_on ? &a->kv : 0);
+		struct om_views w;
+
+		om_app_views(a, &w);
+		om_render(&b, fmt, a->src, a->nsrc, 0, &w);
 		for (i = 0; i < a->nsrc; i++)
 			if (!a->src[i].up) {
 				fprintf(stderr, "onionmeter-exporter: segment %s is down: %s\n",
@@ -291,7 +351,7 @@ static int once(struct app *a, enum om_format fmt, int report, const struct om_r
 int main(int argc, char **argv)
 {
 	enum { O_RUN_COMMAND = 256, O_RUN_EXIT, O_RUN_UNSEEN, O_FAIL_ON_LEAK, O_KINTERVAL,
-	       O_KSCOPE };
+	       O_KSCOPE, O_TOR_CONTROL, O_TOR_PASSWORD };
 	static const struct option opts[] = {
 		{ "listen", required_argument, 0, 'l' },
 		{ "web.listen-address", required_argument, 0, 'l' },
@@ -306,6 +366,8 @@ int main(int argc, char **argv)
 		{ "leaks-endpoint", no_argument, 0, 'L' },
 		{ "kernel-interval", required_argument, 0, O_KINTERVAL },
 		{ "kernel-scope", required_argument, 0, O_KSCOPE },
+		{ "tor-control", required_argument, 0, O_TOR_CONTROL },
+		{ "tor-password-file", required_argument, 0, O_TOR_PASSWORD },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -318,7 +380,7 @@ int main(int argc, char **argv)
 	struct om_run run = { 0, -1, 0, 0 };
 	struct om_kscope scope = { OM_KSCOPE_NETNS, 0, 0 };
 	unsigned long kinterval = 500;
-	const char *why;
+	const char *why, *tor_password = 0;
 	char *end;
 	enum om_format fmt = OM_FMT_PROMETHEUS;
 	uv_signal_t sigterm, sigint, sighup;
@@ -385,6 +447,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case O_TOR_CONTROL:
+			if (tor_add(&app, optarg) < 0)
+				return 2;
+			break;
+		case O_TOR_PASSWORD:
+			tor_password = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -408,6 +477,20 @@ int main(int argc, char **argv)
 	}
 	/* the environment as the shim reads it: its segment, its proxies */
 	om_config_read(&cfg, om_env_plain, warn_config);
+	/* the environment's tors are for a running exporter; --once and
+	 * --remove leave them alone */
+	if (!app.ntors && !once_mode && !remove && kinterval && tor_env(&app) < 0)
+		return 2;
+	if (app.ntors && (once_mode || remove || !kinterval)) {
+		fprintf(stderr, "onionmeter-exporter: --tor-control needs the kernel's list "
+			"(--kernel-interval above 0) and a running exporter (not --once "
+			"or --remove)\n");
+		return 2;
+	}
+	if (tor_password && !app.ntors) {
+		fprintf(stderr, "onionmeter-exporter: --tor-password-file without --tor-control\n");
+		return 2;
+	}
 	if (!nsegs)
 		segs[nsegs++] = cfg.segment;
 	for (i = 0; i < nsegs; i++) {
@@ -467,6 +550,10 @@ int main(int argc, char **argv)
 			"revision", OM_REVISION, (char *)0);
 	log_on = 1;
 	om_app_collect(&app, 0);
+	if (app.ntors && om_app_tor_start(&app, loop, tor_password, &why) < 0) {
+		om_xlog("error", "cannot start Tor's view", "reason", why, (char *)0);
+		return 1;
+	}
 	if (app.kernel_on) {
 		om_app_kernel(&app, 0);
 		uv_timer_init(loop, &kernel);
@@ -480,6 +567,7 @@ int main(int argc, char **argv)
 	uv_run(loop, UV_RUN_DEFAULT);
 	for (i = 0; i < app.nsrc; i++)
 		om_reader_close(&app.readers[i]);
+	om_app_tor_stop(&app);
 	om_kview_close(&app.kv);
 	uv_loop_close(loop);
 	om_xlog("info", "stopped", (char *)0);

@@ -5,6 +5,7 @@
 
 #include "common/metrics.h"
 #include "kernel.h"
+#include "torview.h"
 #include "om_revision.h"
 #include "om_version.h"
 #include "selfstat.h"
@@ -34,7 +35,7 @@ struct ctx {
 	enum om_format f;
 	const struct om_source *src;
 	int n;
-	const struct om_kview *kv;
+	const struct om_views *views;
 	char seg[PATH_MAX + 16]; /* 'segment="..."' label of the current source */
 };
 
@@ -169,27 +170,108 @@ static void kernel_view(struct ctx *c, const struct om_kview *k)
 	sample(c, OM_M_KERNEL_POLL_INTERVAL, 0, k->interval_seconds);
 }
 
-static void histogram(struct ctx *c, const struct om_totals *t)
+/* A histogram's samples: n rows of buckets, each row with its own labels
+ * (label=values[k]; none if label is NULL). */
+static void histogram(struct ctx *c, enum om_metric_id id, const char *label,
+		      const char *const *values, int n, const uint64_t *buckets,
+		      const uint64_t *sum_ns)
 {
 	static const uint64_t bounds[OM_NBUCKET] = OM_BUCKET_BOUNDS_NS;
-	char l[160];
+	char l[160], row[96];
 	int k, i;
 
-	for (k = 0; k < OM_NCLASS; k++) {
+	for (k = 0; k < n; k++) {
 		uint64_t cum = 0;
 
+		if (label)
+			snprintf(row, sizeof row, "%s=\"%s\",", label, values[k]);
+		else
+			row[0] = '\0';
 		for (i = 0; i <= OM_NBUCKET; i++) {
-			cum += t->dial_bucket[k][i];
+			cum += buckets[k * (OM_NBUCKET + 1) + i];
 			if (i < OM_NBUCKET)
-				snprintf(l, sizeof l, "class=\"%s\",le=\"%g\"", om_class_names[k],
-					 (double)bounds[i] / 1e9);
+				snprintf(l, sizeof l, "%sle=\"%g\"", row, (double)bounds[i] / 1e9);
 			else
-				snprintf(l, sizeof l, "class=\"%s\",le=\"+Inf\"", om_class_names[k]);
-			sample_as(c, OM_M_DIAL_DURATION, "_bucket", l, (double)cum);
+				snprintf(l, sizeof l, "%sle=\"+Inf\"", row);
+			sample_as(c, id, "_bucket", l, (double)cum);
 		}
-		snprintf(l, sizeof l, "class=\"%s\"", om_class_names[k]);
-		sample_as(c, OM_M_DIAL_DURATION, "_sum", l, (double)t->dial_sum_ns[k] / 1e9);
-		sample_as(c, OM_M_DIAL_DURATION, "_count", l, (double)cum);
+		if (*row)
+			row[strlen(row) - 1] = '\0'; /* the comma */
+		sample_as(c, id, "_sum", row, (double)sum_ns[k] / 1e9);
+		sample_as(c, id, "_count", row, (double)cum);
+	}
+}
+
+/* Tor's view (torview.h): streams by target class (onion, proxied), and
+ * each tor's health, labelled by its number. */
+static const char *const tv_unattr_names[OM_NTV_UNATTR] = OM_TV_UNATTR_NAMES;
+
+static void tor_view(struct ctx *c, const struct om_views *w)
+{
+	const struct om_tview *v = w->tv;
+	char l[32], n[8];
+	int i;
+
+#define TOR_ROWS 2 /* onion and proxied: the first two classes */
+	_Static_assert(OM_CLASS_ONION == 0 && OM_CLASS_PROXIED == 1, "tor's classes first");
+	family(c, OM_M_TOR_UP);
+	for (i = 0; i < w->ntors; i++) {
+		snprintf(l, sizeof l, "tor=\"%d\"", i + 1);
+		sample(c, OM_M_TOR_UP, l, w->tors[i]->up);
+	}
+	family(c, OM_M_TOR_STREAMS);
+	by_labels(c, OM_M_TOR_STREAMS, om_class_names, TOR_ROWS, om_outcome_names, OM_NOUTCOME,
+		  &v->streams[0][0]);
+	family(c, OM_M_TOR_DIAL_DURATION);
+	histogram(c, OM_M_TOR_DIAL_DURATION, "class", om_class_names, TOR_ROWS,
+		  &v->dial_bucket[0][0], v->dial_sum_ns);
+	family(c, OM_M_TOR_BYTES);
+	by_labels(c, OM_M_TOR_BYTES, om_class_names, TOR_ROWS, om_dir_names, OM_NDIR,
+		  &v->bytes[0][0]);
+	family(c, OM_M_TOR_OPEN);
+	by_label(c, OM_M_TOR_OPEN, om_class_names, TOR_ROWS, v->open);
+	family(c, OM_M_TOR_UNSEEN_STREAMS);
+	by_labels(c, OM_M_TOR_UNSEEN_STREAMS, om_class_names, TOR_ROWS, om_outcome_names,
+		  OM_NOUTCOME, &v->unseen_streams[0][0]);
+	family(c, OM_M_TOR_UNSEEN_BYTES);
+	by_labels(c, OM_M_TOR_UNSEEN_BYTES, om_class_names, TOR_ROWS, om_dir_names, OM_NDIR,
+		  &v->unseen_bytes[0][0]);
+	family(c, OM_M_TOR_UNATTRIBUTED);
+	by_label(c, OM_M_TOR_UNATTRIBUTED, tv_unattr_names, OM_NTV_UNATTR, v->unattributed);
+	family(c, OM_M_TOR_REPORTED_BYTES);
+	by_labels(c, OM_M_TOR_REPORTED_BYTES, om_class_names, TOR_ROWS, om_dir_names, OM_NDIR,
+		  &v->tor_bytes[0][0]);
+	family(c, OM_M_TOR_EVENTS);
+	sample(c, OM_M_TOR_EVENTS, 0, (double)v->events);
+	family(c, OM_M_TOR_BOOTSTRAP);
+	for (i = 0; i < w->ntors; i++)
+		if (w->tors[i]->bootstrap >= 0) {
+			snprintf(l, sizeof l, "tor=\"%d\"", i + 1);
+			sample(c, OM_M_TOR_BOOTSTRAP, l, w->tors[i]->bootstrap);
+		}
+	family(c, OM_M_TOR_LIVENESS);
+	for (i = 0; i < w->ntors; i++)
+		if (w->tors[i]->liveness >= 0) {
+			snprintf(l, sizeof l, "tor=\"%d\"", i + 1);
+			sample(c, OM_M_TOR_LIVENESS, l, w->tors[i]->liveness);
+		}
+	family(c, OM_M_TOR_CIRC_BUILT);
+	for (i = 0; i < w->ntors; i++) {
+		snprintf(l, sizeof l, "tor=\"%d\"", i + 1);
+		sample(c, OM_M_TOR_CIRC_BUILT, l, (double)w->tors[i]->circ_built);
+	}
+	family(c, OM_M_TOR_CIRC_FAILED);
+	for (i = 0; i < w->ntors; i++) {
+		snprintf(l, sizeof l, "tor=\"%d\"", i + 1);
+		sample(c, OM_M_TOR_CIRC_FAILED, l, (double)w->tors[i]->circ_failed);
+	}
+	family(c, OM_M_TOR_CIRC_BUILD);
+	for (i = 0; i < w->ntors; i++) {
+		const char *val = n;
+
+		snprintf(n, sizeof n, "%d", i + 1);
+		histogram(c, OM_M_TOR_CIRC_BUILD, "tor", &val, 1, w->tors[i]->circ_bucket,
+			  &w->tors[i]->circ_sum_ns);
 	}
 }
 
@@ -203,7 +285,8 @@ static void exposition(struct ctx *c, double scrape_seconds)
 	FOR_UP(c, s) by_labels(c, OM_M_DIALS, om_class_names, OM_NCLASS, om_outcome_names,
 			       OM_NOUTCOME, &s->t.dials[0][0]);
 	family(c, OM_M_DIAL_DURATION);
-	FOR_UP(c, s) histogram(c, &s->t);
+	FOR_UP(c, s) histogram(c, OM_M_DIAL_DURATION, "class", om_class_names, OM_NCLASS,
+			       &s->t.dial_bucket[0][0], s->t.dial_sum_ns);
 	family(c, OM_M_BYTES);
 	FOR_UP(c, s) by_labels(c, OM_M_BYTES, om_class_names, OM_NCLASS, om_dir_names, OM_NDIR,
 			       &s->t.bytes[0][0]);
@@ -239,8 +322,10 @@ static void exposition(struct ctx *c, double scrape_seconds)
 	family(c, OM_M_SEGMENT_UP);
 	FOR_ALL(c, s) sample(c, OM_M_SEGMENT_UP, 0, s->up);
 	c->seg[0] = '\0';
-	if (c->kv)
-		kernel_view(c, c->kv);
+	if (c->views && c->views->kv)
+		kernel_view(c, c->views->kv);
+	if (c->views && c->views->tv)
+		tor_view(c, c->views);
 	family(c, OM_M_BUILD_INFO);
 	sample(c, OM_M_BUILD_INFO, "version=\"" OM_VERSION "\",revision=\"" OM_REVISION "\"", 1);
 	family(c, OM_M_SCRAPE_DURATION);
@@ -263,9 +348,9 @@ static void exposition(struct ctx *c, double scrape_seconds)
 }
 
 void om_render(struct om_buf *b, enum om_format f, const struct om_source *src,
-	       int n, double scrape_seconds, const struct om_kview *kv)
+	       int n, double scrape_seconds, const struct om_views *views)
 {
-	struct ctx c = { .b = b, .f = f, .src = src, .n = n, .kv = kv };
+	struct ctx c = { .b = b, .f = f, .src = src, .n = n, .views = views };
 
 	switch (f) {
 	case OM_FMT_PROMETHEUS:

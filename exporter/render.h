@@ -29,10 +29,19 @@ struct om_source {
 
 /* Snapshot every source, then render them in one pass. */
 void om_collect(struct om_source *src, int n);
+/* The exporter's own views, each NULL when off: the kernel's last poll,
+ * Tor's view and each tor's health. */
 struct om_kview;
-/* kv: the kernel view's last poll, or NULL when it is off */
+struct om_tview;
+struct om_tor_status;
+struct om_views {
+	const struct om_kview *kv;
+	const struct om_tview *tv;
+	const struct om_tor_status *tors[8];
+	int ntors;
+};
 void om_render(struct om_buf *b, enum om_format f, const struct om_source *src,
-	       int n, double scrape_seconds, const struct om_kview *kv);
+	       int n, double scrape_seconds, const struct om_views *views);
 /* The leak events alone, as JSON (the opt-in /leaks endpoint). */
 void om_render_events_json(struct om_buf *b, const struct om_source *src, int n);
 /* summary.c */

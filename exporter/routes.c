@@ -11,9 +11,11 @@
 static void scrape(struct app *a, struct om_buf *b, enum om_format f)
 {
 	uint64_t t0 = om_mono_ns();
+	struct om_views w;
 
 	om_app_collect(a, 0);
-	om_render(b, f, a->src, a->nsrc, (double)(om_mono_ns() - t0) / 1e9, a->kernel_on ? &a->kv : 0);
+	om_app_views(a, &w);
+	om_render(b, f, a->src, a->nsrc, (double)(om_mono_ns() - t0) / 1e9, &w);
 }
 
 static int path_is(const struct om_http_req *req, const char *p)

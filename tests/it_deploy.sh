@@ -59,6 +59,17 @@ PY
 seg=$OM_TMP/seg
 ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c 'import socket; socket.socket().connect_ex(("127.0.0.1", 1))'
 LD_PRELOAD= "$OM_EXPORTER" --once --segment "$seg" >"$OM_TMP/served.txt"
+# ... and Tor's view, from an exporter on a fake tor's control port
+head -c 32 /dev/urandom >"$OM_TMP/cookie"
+TPORT=$(om_free_port)
+LD_PRELOAD= om_bg "$PY" "$OM_SRC/tests/fake_torctl.py" good "127.0.0.1:$TPORT" "$OM_TMP/fake.log" "$OM_TMP/cookie"
+om_wait_port 127.0.0.1 "$TPORT"
+EPORT=$(om_free_port)
+LD_PRELOAD= om_bg "$OM_EXPORTER" --listen "127.0.0.1:$EPORT" --segment "$seg" --tor-control "127.0.0.1:$TPORT" 2>"$OM_TMP/exporter.log"
+om_wait_port 127.0.0.1 "$EPORT"
+tor_up() { curl -s "http://127.0.0.1:$EPORT/metrics" | grep -qx 'onionmeter_tor_up{tor="1"} 1'; }
+om_poll tor_up || { cat "$OM_TMP/exporter.log" >&2; om_fail "no Tor view from the fake tor"; }
+curl -s "http://127.0.0.1:$EPORT/metrics" >>"$OM_TMP/served.txt"
 "$PY" - "$D/grafana/onionmeter-dashboard.json" "$OM_TMP/served.txt" "$OM_TMP/queries.yml" <<'PY' || om_fail "dashboard"
 import json, re, sys, yaml
 dash = json.load(open(sys.argv[1]))

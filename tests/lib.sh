@@ -122,6 +122,8 @@ om_cleanup() {
 	om_remove_segments "$OM_TMP"
 	# mounts of files under OM_TMP (om_hosts without /etc/hosts)
 	for p in ${OM_UMOUNT:-}; do umount -l "$p" 2>/dev/null || true; done
+	# OM_KEEP=DIR: keep the test's files there, for a post-mortem
+	[ -z "${OM_KEEP:-}" ] || cp -a "$OM_TMP" "$OM_KEEP/" 2>/dev/null || true
 	rm -rf "$OM_TMP"
 }
 

@@ -29,7 +29,7 @@ struct blind {
 	long pid;
 	int unseen, attached;
 	unsigned long long accounted, held;
-	char kclass[16], dest[64], comm[32], cmd[OM_CMD_LEN * 4];
+	char kclass[16], dest[320], comm[32], cmd[OM_CMD_LEN * 4];
 };
 
 #define MAX_BLIND 256
@@ -37,7 +37,7 @@ struct blind {
 static int read_blind(const char *path, struct blind *out)
 {
 	FILE *f;
-	char line[1024];
+	char line[2048];
 	int n = 0;
 
 	if (!path || !(f = fopen(path, "re")))

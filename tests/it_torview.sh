@@ -18,7 +18,9 @@
 #      agree byte for byte, and nothing enters the blind-spot series;
 #   5. the Unix-domain SocksPort and the HTTPTunnelPort;
 #   6. tor restarted under the running exporter (over its ControlSocket):
-#      onionmeter_tor_up drops and recovers, nothing counted twice.
+#      onionmeter_tor_up drops and recovers, nothing counted twice;
+#   7. onionmeter-run --report --tor-control names the onion service and
+#      the host behind the exit that an unseen Go program reached.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tornet.sh"
@@ -273,4 +275,17 @@ grep -q 'msg="tor control down" tor=1' exporter2.log && grep -c 'msg="tor contro
 kill -0 "$(pgrep -f "listen 127.0.0.1:$EPORT" | head -1)" || om_fail "the exporter died"
 echo "ok: tor restarted: onionmeter_tor_up 1 -> 0 -> 1 on both control ports, the log says so, nothing counted twice"
 
+# 7. onionmeter-run --report names where a program no preload reaches went
+#    through tor: the onion service and the host behind the exit
+# the command holds its two streams open for 2 s: the report looks at the
+# run's connections every 0.25 s while it runs
+ONIONMETER_SEGMENT= "$OM_RUN" --report --tor-control "$TN_CONTROL" -- sh -c '
+"$1" "$2" go9.ready go9.done "http://$3/bytes/1000" "http://198.18.0.1/bytes/1000" >/dev/null &
+while [ ! -e go9.ready ]; do sleep 0.05; done; sleep 2; touch go9.done; wait' sh \
+	./gofetch "$TN_SOCKS" "$ONION" >report.txt 2>&1 || { cat report.txt >&2; om_fail "onionmeter-run --report failed"; }
+grep -q "^  pid [0-9]* gofetch -> proxy onion $ONION:80: NOT SEEN by the shim$" report.txt ||
+	{ cat report.txt >&2; om_fail "--report does not name the onion service the Go client reached"; }
+grep -q "^  pid [0-9]* gofetch -> proxy exit 198.18.0.1:80: NOT SEEN by the shim$" report.txt ||
+	{ cat report.txt >&2; om_fail "--report does not name the exit stream's host"; }
+echo "ok: onionmeter-run --report --tor-control names the onion and the exit host of an unseen Go program"
 echo PASS

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "torwatch.h"
 #include "unseen.h"
 
 #define EXIT_LEAK 3 /* --fail-on-leak: the command succeeded, a leak was counted */
@@ -40,7 +41,10 @@ static const char usage[] =
 "  --report             when COMMAND ends, print the report to stderr\n"
 "  --report-json FILE   ... and write it as JSON to FILE\n"
 "  --fail-on-leak       exit 3 if COMMAND exited 0 but a leak was counted\n"
-"  --private-dir DIR    the segment is DIR/segment: remove both at the end\n";
+"  --private-dir DIR    the segment is DIR/segment: remove both at the end\n"
+"  --tor-control ADDR   for the report: tor's control port, to name where\n"
+"                       each stream to tor's ports went\n"
+"  --tor-password-file F  its password, if it takes one\n";
 
 static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
 				 SIGWINCH, SIGALRM };
@@ -168,7 +172,7 @@ static long long mono_ms(void)
 int main(int argc, char **argv)
 {
 	enum { O_EXPORTER = 256, O_PRELOAD, O_SEGMENT, O_LISTEN, O_REPORT, O_JSON, O_FAIL,
-	       O_PRIVATE };
+	       O_PRIVATE, O_TOR, O_TOR_PW };
 	static const struct option opts[] = {
 		{ "exporter-bin", required_argument, 0, O_EXPORTER },
 		{ "preload", required_argument, 0, O_PRELOAD },
@@ -178,11 +182,14 @@ int main(int argc, char **argv)
 		{ "report-json", required_argument, 0, O_JSON },
 		{ "fail-on-leak", no_argument, 0, O_FAIL },
 		{ "private-dir", required_argument, 0, O_PRIVATE },
+		{ "tor-control", required_argument, 0, O_TOR },
+		{ "tor-password-file", required_argument, 0, O_TOR_PW },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *exporter = 0, *preload = 0, *segment = 0, *listen = 0, *json = 0;
-	const char *private_dir = 0;
+	const char *private_dir = 0, *tor = 0, *tor_pw = 0;
+	struct om_torwatch *torwatch = 0;
 	int report = 0, fail_on_leak = 0, opt, i, st = 0, leaked = 0;
 	char exit_s[24], *cmdline, *args[20];
 	pid_t child, exp_pid = -1;
@@ -200,6 +207,8 @@ int main(int argc, char **argv)
 		case O_JSON: json = optarg; break;
 		case O_FAIL: fail_on_leak = 1; break;
 		case O_PRIVATE: private_dir = optarg; break;
+		case O_TOR: tor = optarg; break;
+		case O_TOR_PW: tor_pw = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 125;
 		}
@@ -228,6 +237,15 @@ int main(int argc, char **argv)
 	if ((report || json) && segment) {
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
 		unseen = om_unseen_new(segment, exp_pid);
+		if (unseen && tor) {
+			char err[300];
+
+			/* before the command starts: its streams' events are ours */
+			if (!(torwatch = om_torwatch_open(tor, tor_pw, err, sizeof err)))
+				fprintf(stderr, "onionmeter-run: warning: tor's control port %s; the "
+					"report will not name where streams through tor went\n", err);
+			om_unseen_tor(unseen, torwatch);
+		}
 	}
 	child = spawn(argv + optind, preload, -1);
 	next_look = mono_ms() + LOOK_MS;
@@ -248,6 +266,7 @@ int main(int argc, char **argv)
 			}
 			got = sigtimedwait(&blocked, &si, &look);
 			if (mono_ms() >= next_look) {
+				om_torwatch_poll(torwatch);
 				om_unseen_poll(unseen);
 				next_look = mono_ms() + LOOK_MS;
 			}
@@ -300,6 +319,7 @@ int main(int argc, char **argv)
 			fclose(f);
 		}
 		om_unseen_free(unseen);
+		om_torwatch_close(torwatch);
 	}
 	if (report || json || fail_on_leak) {
 		int n = 0, rc;

@@ -1,3 +1,4 @@
+#include "torwatch.h"
 #include "unseen.h"
 
 #include <ctype.h>
@@ -33,7 +34,7 @@ struct record {
 	int attached;
 	uint64_t accounted, held;
 	unsigned kclass;
-	char dest[64];
+	char dest[320]; /* the peer; through tor: "onion HOST:PORT" or "exit HOST:PORT" */
 	char comm[17];
 	char cmd[OM_CMD_LEN];
 };
@@ -60,7 +61,13 @@ struct om_unseen {
 	int ncand, nprev;
 	struct record rec[MAX_RECORDS];
 	int nrec;
+	const struct om_torwatch *tor;
 };
+
+void om_unseen_tor(struct om_unseen *u, const struct om_torwatch *w)
+{
+	u->tor = w;
+}
 
 struct om_unseen *om_unseen_new(const char *segment, pid_t exporter)
 {
@@ -216,7 +223,8 @@ static void record(struct om_unseen *u, pid_t pid, const struct ksock *k, unsign
 	r->kclass = kclass;
 	r->accounted = slot ? slot->socks[r->kclass] : 0;
 	r->held = held;
-	om_diag_peer(&k->s, r->dest, sizeof r->dest);
+	if (r->kclass != OM_KCLASS_PROXY || om_torwatch_target(u->tor, &k->s, r->dest, sizeof r->dest) < 0)
+		om_diag_peer(&k->s, r->dest, sizeof r->dest);
 	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
 		n = read(fd, r->comm, sizeof r->comm - 1);

@@ -22,10 +22,16 @@ void om_unseen_poll(struct om_unseen *u);
 /* Every connection of the run's processes seen in two looks in a row, one
  * per line, tab-separated:
  *   pid unseen attached accounted held class destination comm command
+ * (destination: ADDR:PORT, or through tor "onion HOST:PORT" / "exit
+ * HOST:PORT" when a torwatch named it)
  * (unseen 0/1: its process held more than it accounted for, twice in a
  * row; attached 0/1; accounted: sockets the slot holds; held: connections
  * the kernel lists for the process).  Returns the number of lines. */
 int om_unseen_write(const struct om_unseen *u, FILE *f);
 void om_unseen_free(struct om_unseen *u);
+/* Name the target of connections to tor's ports from w's events (w may be
+ * NULL, or outlive u). */
+struct om_torwatch;
+void om_unseen_tor(struct om_unseen *u, const struct om_torwatch *w);
 
 #endif

@@ -28,6 +28,49 @@ int om_reader_init(struct om_reader *r, const char *name)
 	return 0;
 }
 
+int om_reader_trust(struct om_reader *r, uid_t uid)
+{
+	if (r->ntrust >= (int)(sizeof r->trust / sizeof r->trust[0]))
+		return -1;
+	r->trust[r->ntrust++] = uid;
+	return 0;
+}
+
+const char *om_reader_untrusted(const struct om_reader *r, const char *path,
+				const struct stat *st, char *why, size_t n)
+{
+	char dir[PATH_MAX];
+	struct stat ds;
+	const char *slash;
+	size_t len;
+	int i;
+
+	if (st->st_mode & 0022) {
+		snprintf(why, n, "writable by group or others (mode %04o): anyone could "
+			 "falsify it (refused)", (unsigned)(st->st_mode & 07777));
+		return why;
+	}
+	if (st->st_uid == 0 || st->st_uid == geteuid())
+		return 0;
+	for (i = 0; i < r->ntrust; i++)
+		if (st->st_uid == r->trust[i])
+			return 0;
+	/* the directory: only its owner could have named this file */
+	slash = strrchr(path, '/');
+	len = slash == path ? 1 : slash ? (size_t)(slash - path) : 0;
+	if (len && len < sizeof dir) {
+		memcpy(dir, path, len);
+		dir[len] = '\0';
+		if (stat(dir, &ds) == 0 && !(ds.st_mode & 0022) && ds.st_uid == st->st_uid)
+			return 0;
+	}
+	snprintf(why, n, "owned by uid %u, in a directory others can write: anyone may "
+		 "have planted it (refused; trusted are root, uid %u, the directory's "
+		 "owner, and users given with --segment-owner)",
+		 (unsigned)st->st_uid, (unsigned)geteuid());
+	return why;
+}
+
 void om_reader_close(struct om_reader *r)
 {
 	if (r->map)
@@ -41,6 +84,7 @@ static int attach(struct om_reader *r)
 	struct om_geom g;
 	struct stat st;
 	const char *why = 0;
+	char trust_why[300];
 	void *map;
 	int fd;
 
@@ -53,6 +97,8 @@ static int attach(struct om_reader *r)
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		why = "not a regular file (refused)";
+	else if ((why = om_reader_untrusted(r, r->path, &st, trust_why, sizeof trust_why)))
+		;
 	else if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
 		why = "segment is smaller than its header";
 	else

@@ -14,6 +14,8 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "common/segment_layout.h"
@@ -78,11 +80,23 @@ struct om_reader {
 	dev_t dev;
 	ino_t ino;
 	unsigned attaches; /* successful attaches: a change while up is a replacement */
+	uid_t trust[8]; /* owners trusted beside root and our euid (--segment-owner) */
+	int ntrust;
 	char error[PATH_MAX + 160]; /* why it is not up, for humans */
 	const char *live_error;     /* why liveness is unknown, or NULL */
 };
 
 int om_reader_init(struct om_reader *r, const char *name);
+/* Whose segment is read.  A segment is trusted if no one but its owner
+ * could have put it at its path: not writable by group or others, and
+ * owned by root, by us, by a uid given here, or by the owner of a
+ * directory that only that owner can write (a systemd RuntimeDirectory).
+ * In a directory anyone can write (/dev/shm, /tmp) any other owner may be
+ * an attacker who planted a valid segment before the victims came. */
+int om_reader_trust(struct om_reader *r, uid_t uid);
+/* Why the file st at path is not trusted, or NULL. */
+const char *om_reader_untrusted(const struct om_reader *r, const char *path,
+				const struct stat *st, char *why, size_t n);
 /* Attach if needed (segment created or replaced since), then sum.  Returns
  * 0 and fills t if the segment is up, else -1 with r->error set. */
 int om_reader_snapshot(struct om_reader *r, struct om_totals *t);

@@ -1,5 +1,7 @@
 /* onionmeter-exporter: serve a segment's counters to Prometheus. */
+#include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,12 @@ static const char usage[] =
 "                        (/dev/shm/NAME) or an absolute file path; may be\n"
 "                        repeated (series then carry a segment label);\n"
 "                        default $ONIONMETER_SEGMENT or " OM_DEFAULT_SEGMENT "\n"
+"      --segment-owner USER\n"
+"                        also trust a segment owned by USER (a name or a\n"
+"                        uid; may be repeated) in a directory others can\n"
+"                        write, such as /dev/shm; trusted without it: root,\n"
+"                        our own user, and the owner of a directory only\n"
+"                        that owner can write\n"
 "      --once            print one exposition to stdout and exit; exit\n"
 "                        status 1 if any segment is down\n"
 "  -f, --format FMT      output of --once: prometheus (default),\n"
@@ -303,6 +311,25 @@ static int parse_exit(const char *s, struct om_run *run)
 	return 0;
 }
 
+/* A user name or a uid. */
+static int owner_parse(const char *s, uid_t *uid)
+{
+	struct passwd *pw = getpwnam(s);
+	char *end;
+	unsigned long v;
+
+	if (pw) {
+		*uid = pw->pw_uid;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v >= (uid_t)-1 || *s == '-')
+		return -1;
+	*uid = (uid_t)v;
+	return 0;
+}
+
 static int once(struct app *a, enum om_format fmt, int report, const struct om_run *run,
 		int fail_on_leak)
 {
@@ -351,7 +378,7 @@ static int once(struct app *a, enum om_format fmt, int report, const struct om_r
 int main(int argc, char **argv)
 {
 	enum { O_RUN_COMMAND = 256, O_RUN_EXIT, O_RUN_UNSEEN, O_FAIL_ON_LEAK, O_KINTERVAL,
-	       O_KSCOPE, O_TOR_CONTROL, O_TOR_PASSWORD };
+	       O_KSCOPE, O_TOR_CONTROL, O_TOR_PASSWORD, O_OWNER };
 	static const struct option opts[] = {
 		{ "listen", required_argument, 0, 'l' },
 		{ "web.listen-address", required_argument, 0, 'l' },
@@ -368,6 +395,7 @@ int main(int argc, char **argv)
 		{ "kernel-scope", required_argument, 0, O_KSCOPE },
 		{ "tor-control", required_argument, 0, O_TOR_CONTROL },
 		{ "tor-password-file", required_argument, 0, O_TOR_PASSWORD },
+		{ "segment-owner", required_argument, 0, O_OWNER },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -376,7 +404,8 @@ int main(int argc, char **argv)
 	static struct om_config cfg;
 	const char *listen[OM_MAX_ITEMS], *segs[OM_MAX_ITEMS];
 	int nlisten = 0, nsegs = 0, once_mode = 0, remove = 0, report = 0, fail_on_leak = 0;
-	int opt, i, rc;
+	int opt, i, j, rc, nowners = 0;
+	uid_t owners[8];
 	struct om_run run = { 0, -1, 0, 0 };
 	struct om_kscope scope = { OM_KSCOPE_NETNS, 0, 0 };
 	unsigned long kinterval = 500;
@@ -454,6 +483,16 @@ int main(int argc, char **argv)
 		case O_TOR_PASSWORD:
 			tor_password = optarg;
 			break;
+		case O_OWNER:
+			if (nowners == (int)(sizeof owners / sizeof owners[0]) ||
+			    owner_parse(optarg, &owners[nowners]) < 0) {
+				fprintf(stderr, "onionmeter-exporter: --segment-owner %s: %s\n", optarg,
+					nowners == (int)(sizeof owners / sizeof owners[0])
+						? "at most 8" : "no such user");
+				return 2;
+			}
+			nowners++;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -499,6 +538,8 @@ int main(int argc, char **argv)
 				segs[i], app.readers[i].error);
 			return 2;
 		}
+		for (j = 0; j < nowners; j++)
+			om_reader_trust(&app.readers[i], owners[j]);
 		app.src[i].r = &app.readers[i];
 		app.logged[i] = -1;
 	}

@@ -142,6 +142,33 @@ expect_msg dir "directory"
 [ "$(hash_of "$OM_TMP/victim/precious")" = "$before" ] || om_fail "the victim's file changed"
 echo "ok: another user's segment, symlinks (to a victim file, dangling), a FIFO, a directory: refused"
 
+# 1b. the exporter knows whose segment it reads: a valid segment the
+#     attacker planted where anyone can write (as at /dev/shm/onionmeter
+#     before any victim came) is refused, and it says whose it is
+as "$ATTACKER" "$ATTACKER" -- env LD_PRELOAD="$PRELOAD" ONIONMETER_SEGMENT="$OM_TMP/shared/planted" \
+	ONIONMETER_SEGMENT_MODE=0644 "$PY" -c 'import socket; socket.socket().connect_ex(("127.0.0.1", 1))'
+! LD_PRELOAD= "$OM_EXPORTER" --once --segment "$OM_TMP/shared/planted" >"$OM_TMP/planted.out" 2>"$OM_TMP/planted.err" ||
+	om_fail "the exporter read a segment the attacker planted"
+grep -q "owned by uid $ATTACKER, in a directory others can write" "$OM_TMP/planted.err" ||
+	{ cat "$OM_TMP/planted.err" >&2; om_fail "the exporter does not say whose the planted segment is"; }
+grep -q '^onionmeter_segment_up 0$' "$OM_TMP/planted.out" || om_fail "the planted segment is not reported down"
+! grep -q '^onionmeter_processes ' "$OM_TMP/planted.out" || om_fail "the planted segment's values were served"
+# named by the operator, or in a directory only its owner writes (a
+# RuntimeDirectory), the same file is read
+LD_PRELOAD= "$OM_EXPORTER" --once --segment-owner "$ATTACKER" --segment "$OM_TMP/shared/planted" >/dev/null ||
+	om_fail "--segment-owner does not make the segment trusted"
+install -d -o "$ATTACKER" -g "$ATTACKER" -m 755 "$OM_TMP/attacker"
+cp -p "$OM_TMP/shared/planted" "$OM_TMP/attacker/seg"
+LD_PRELOAD= "$OM_EXPORTER" --once --segment "$OM_TMP/attacker/seg" >/dev/null ||
+	om_fail "a segment in its owner's own directory is refused"
+# writable by others: refused whoever owns it
+cp "$OM_TMP/shared/planted" "$OM_TMP/open.seg"
+chmod 666 "$OM_TMP/open.seg"
+! LD_PRELOAD= "$OM_EXPORTER" --once --segment "$OM_TMP/open.seg" >/dev/null 2>"$OM_TMP/open.err" ||
+	om_fail "the exporter read a segment anyone can write"
+grep -q "writable by group or others" "$OM_TMP/open.err" || om_fail "the exporter does not say why it refused a 0666 segment"
+echo "ok: the exporter refuses a planted segment (owned by uid $ATTACKER in a shared directory) and one anyone can write, and says so"
+
 # 2. the victim's own files that are not segments
 head -c 200000 /dev/urandom >"$OM_TMP/victim/random"
 chown "$VICTIM" "$OM_TMP/victim/random"

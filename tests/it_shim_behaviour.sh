@@ -29,6 +29,20 @@ print("hello"); sys.exit(3)' 2>err) && rc=0 || rc=$?
 	echo "ok: disabled cleanly for $seg: $(cat err)"
 done
 
+# ... and a file size limit below the segment's size (ulimit -f): growing
+# the file would raise SIGXFSZ and kill the program; it is not created,
+# no temporary file is left, and a program without the limit creates it
+mkdir fsize
+# (bash, not Python: Python ignores SIGXFSZ)
+out=$(ulimit -f 100; ONIONMETER_SEGMENT=$OM_TMP/fsize/seg "$OM_RUN" -- bash -c \
+	'exec 3<>"/dev/tcp/127.0.0.1/$1"; exec 4<>"/dev/tcp/127.0.0.1/$1"; echo hello; exit 3' sh "$PORT" 2>err) && rc=0 || rc=$?
+[ "$out" = hello ] && [ "$rc" = 3 ] || { cat err; om_fail "ulimit -f 100: exit status $rc, output '$out' (want 3, hello)"; }
+grep -q 'file size limit' err || { cat err; om_fail "ulimit -f: the message does not say why"; }
+[ -z "$(ls fsize)" ] || om_fail "ulimit -f: left behind: $(ls fsize)"
+ONIONMETER_SEGMENT=$OM_TMP/fsize/seg "$OM_RUN" -- bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; exec 3>&-' sh "$PORT"
+om_expect "$OM_TMP/fsize/seg" 'onionmeter_dials_total{class="local",outcome="success"}' 1
+echo "ok: ulimit -f below the segment's size: not created, the program runs, nothing left; created without it"
+
 # 2. a daemon closes every fd it did not open, then works: the slot lock
 #    must survive (close() of our fd reports EBADF, as for a closed fd)
 cat >daemon.py <<PY

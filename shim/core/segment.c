@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/sem.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -46,10 +47,22 @@ static int create(const char *path, mode_t mode, uint32_t nslots,
 	size_t n = strlen(path);
 	struct om_header h;
 	struct om_geom g;
+	struct rlimit fsize;
 	int fd, won, err;
 
 	if (n + 24 > sizeof tmp) {
 		*why = "segment path too long";
+		return -1;
+	}
+	/* growing a file past RLIMIT_FSIZE raises SIGXFSZ, which kills the
+	 * program: its limit is looked at before anything is created.  A
+	 * segment that exists is only ever allocated within its size, which
+	 * the limit does not touch. */
+	om_geom_compute(nslots, &g);
+	if (getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY &&
+	    fsize.rlim_cur < g.size) {
+		*why = "the file size limit (ulimit -f, RLIMIT_FSIZE) is below the segment's size: "
+		       "not created (a program without that limit creates it)";
 		return -1;
 	}
 	memcpy(tmp, path, n);
@@ -66,7 +79,6 @@ static int create(const char *path, mode_t mode, uint32_t nslots,
 	/* exactly as configured whatever the umask, but never writable by
 	 * anyone else: they could falsify every count */
 	fchmod(fd, mode & 0644);
-	om_geom_compute(nslots, &g);
 	memset(&h, 0, sizeof h);
 	h.magic = OM_MAGIC;
 	h.version = OM_LAYOUT_VERSION;

@@ -119,6 +119,8 @@ print(" ".join(a["labels"]["alertname"] for a in json.load(sys.stdin)["data"]["a
 	# the kernel's bytes of the open connections, as the program moved
 	# them (no SYN, no FIN), against the relay's and the sinks' logs: the
 	# direct class holds the client's end (out) and the sink's (in)
+	# (of a poll begun after the client's exchange, not an older one)
+	om_kernel_polled "$EPORT"
 	curl -s "http://127.0.0.1:$EPORT/metrics" >go.metrics
 	kbytes() { awk -v k="onionmeter_kernel_connection_bytes{class=\"$1\",direction=\"$2\"}" '$1 == k { print $2 }' go.metrics; }
 	touch go.done

@@ -297,6 +297,10 @@ if command -v go >/dev/null; then
 	# connection to the SocksPort, no process accounting for it
 	om_poll kis 'onionmeter_unseen_connections{class="proxy"}' 1 ||
 		om_fail "the Go client's connection is not a blind spot: $(kmetric 'onionmeter_unseen_connections{class="proxy"}')"
+	# the bytes are those of the last poll, which may have begun before the
+	# client had read everything (under load a poll is spaced out to 20
+	# times its length): wait for two polls begun since
+	om_kernel_polled "$EPORT"
 	kout=$(kmetric 'onionmeter_kernel_connection_bytes{class="proxy",direction="egress"}')
 	kin=$(kmetric 'onionmeter_kernel_connection_bytes{class="proxy",direction="ingress"}')
 	touch go.done

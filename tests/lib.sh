@@ -202,6 +202,18 @@ om_metric() {
 	echo "$v"
 }
 
+# Wait until the exporter at 127.0.0.1:PORT has begun two kernel polls
+# since now: its kernel gauges then say what the kernel held after this
+# point (under load a poll is spaced out to 20 times its length, so the
+# last one can be older than what the test just did).
+om_kernel_polled() { # PORT
+	local p0
+	p0=$(curl -s "http://127.0.0.1:$1/metrics" | awk '$1 == "onionmeter_kernel_polls_total" { print $2 }')
+	[ -n "$p0" ] || om_fail "the exporter on port $1 has no kernel view"
+	_om_polled() { [ "$(curl -s "http://127.0.0.1:$1/metrics" | awk '$1 == "onionmeter_kernel_polls_total" { print $2 }')" -ge $(($2 + 2)) ]; }
+	om_poll _om_polled "$1" "$p0" || om_fail "the kernel view on port $1 stopped polling"
+}
+
 om_expect() { # SEG SAMPLE EXPECTED
 	local v
 	v=$(om_metric "$1" "$2")

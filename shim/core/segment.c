@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sem.h>
@@ -158,6 +159,14 @@ int om_seg_map(struct om_seg *s, const char *path, mode_t mode, uint32_t nslots,
 		fd = OM_REAL(open)(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 		if (fd >= 0 || errno != ENOENT)
 			break;
+		/* a setuid or setgid program's segment would be its owner's
+		 * (root's, mode 0600): every later program of the user would
+		 * be locked out of it.  It counts into one that exists. */
+		if (getauxval(AT_SECURE)) {
+			*why = "a setuid or setgid program does not create the segment "
+			       "(it would be the program owner's and lock the user's programs out)";
+			return -1;
+		}
 		if (create(path, mode, nslots, why) < 0)
 			return -1;
 	}

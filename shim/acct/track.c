@@ -11,16 +11,18 @@
 #include "core/real.h"
 
 /* The slow-path lock.  Its word holds the holder's token: the fork
- * generation (12 bits) and the thread (20 bits), so that in a fork child a
- * lock held by a thread that does not exist there is seen as free. */
+ * generation (10 bits) and the thread's kernel id (22 bits: pid_max is at
+ * most 2^22), so that no two live threads share one, and in a fork child
+ * a lock held by a thread that does not exist there is seen as free. */
+#define TID_BITS 22
 static uint32_t my_token(void)
 {
-	return (om_gen & 0xFFFu) << 20 | (om_thread_token() & 0xFFFFFu);
+	return (om_gen & 0x3FFu) << TID_BITS | (om_thread_token() & ((1u << TID_BITS) - 1));
 }
 
 static int stale(uint32_t tok)
 {
-	return (tok >> 20) != (om_gen & 0xFFFu);
+	return (tok >> TID_BITS) != (om_gen & 0x3FFu);
 }
 
 /* Take e's lock, waiting while another thread holds it: its critical

@@ -31,10 +31,16 @@ static __thread uint32_t tls_token OM_TLS, tls_token_gen OM_TLS;
 static int refused;
 static int wipe_ok;
 
+/* The kernel's thread id: unique among the live threads of the PID
+ * namespace, never 0, below pid_max (at most 2^22), and free again only
+ * when its thread is gone, which then holds no lock and no block.  A
+ * counter would wrap and alias a live thread (at 2^20 threads a lock word
+ * read as free).  Cached per fork generation: a fork child's thread has
+ * another id. */
 uint32_t om_thread_token(void)
 {
 	if (__builtin_expect(tls_token == 0 || tls_token_gen != om_gen, 0)) {
-		tls_token = __atomic_add_fetch(&om_proc.next_token, 1, __ATOMIC_RELAXED);
+		tls_token = (uint32_t)gettid();
 		tls_token_gen = om_gen;
 	}
 	return tls_token;
@@ -175,6 +181,26 @@ off:
 	}
 off_quiet:
 	__atomic_store_n(&om_proc.state, OM_ST_OFF, __ATOMIC_RELEASE);
+}
+
+void om_ipc_changed(void)
+{
+	char pid[24];
+
+	if (__atomic_load_n(&om_proc.state, __ATOMIC_ACQUIRE) != OM_ST_READY || om_seg.detached ||
+	    om_seg_rehold(&om_seg, om_proc.slot) == 0)
+		return;
+	/* the slot is no longer provably ours: another process may count
+	 * into it, so we must not.  The fast paths write without asking:
+	 * they go on into private memory, as after a truncation (guard.c).
+	 * No semop: in another namespace the id names another set. */
+	mmap(om_seg.map, om_seg.size, PROT_READ | PROT_WRITE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	__atomic_store_n(&om_seg.detached, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&om_proc.state, OM_ST_OFF, __ATOMIC_RELEASE);
+	om_say("counting stopped for this process (pid ", om_udec(pid, (unsigned long long)getpid()),
+	       "): it left the segment's System V IPC namespace or undo list (unshare, setns) "
+	       "and its slot could not be held again; the program goes on", (char *)0);
 }
 
 void om_attach(void)

@@ -32,8 +32,7 @@ struct om_proc {
 	int state;
 	uint32_t slot;
 	struct om_slot *me;
-	uint32_t next_token; /* tokens for thread blocks and locks */
-	char pad[OM_PAGE - 24];
+	char pad[OM_PAGE - 16];
 } __attribute__((aligned(OM_PAGE)));
 _Static_assert(sizeof(struct om_proc) == OM_PAGE, "om_proc is one page");
 
@@ -46,6 +45,10 @@ extern __attribute__((visibility("hidden"))) uint32_t om_gen;
 extern __thread uint8_t om_vfork_child OM_TLS;
 
 void om_attach(void) __attribute__((cold));
+/* After unshare() or setns() that may have replaced the process's System
+ * V undo list or IPC namespace: hold the slot again, or stop counting
+ * (one message).  Liveness must never read a live process as gone. */
+void om_ipc_changed(void) __attribute__((cold));
 
 /* Attached and counting?  Attaches on first use. */
 static inline int om_ready(void)
@@ -69,7 +72,8 @@ static inline int om_passive(void)
 	return __builtin_expect(om_vfork_child, 0);
 }
 
-/* This thread's small token (never an address), for owner and lock words. */
+/* This thread's token for owner and lock words: its kernel thread id
+ * (never 0, never an address, never shared by two live threads). */
 uint32_t om_thread_token(void);
 static inline uint64_t om_lock_token(void)
 {

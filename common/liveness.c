@@ -28,6 +28,15 @@ const char *om_live_check(int id, uint32_t key, uint32_t nslots, uid_t owner)
 	return 0;
 }
 
+int om_live_is(int id, uint32_t key, uint32_t nslots)
+{
+	struct semid_ds ds;
+	union om_semun u = { .buf = &ds };
+
+	return id >= 0 && semctl(id, 0, IPC_STAT, u) == 0 &&
+	       (uint32_t)ds.sem_perm.__key == key && ds.sem_nsems == nslots;
+}
+
 int om_live_all(int id, unsigned short *vals)
 {
 	union om_semun u = { .array = vals };

@@ -16,6 +16,8 @@ const char *om_live_check(int id, uint32_t key, uint32_t nslots, uid_t owner);
 
 /* Every slot's semaphore value (nonzero: a live process holds it). */
 int om_live_all(int id, unsigned short *vals);
+/* Is id, from here, the set with this key and size?  1 or 0. */
+int om_live_is(int id, uint32_t key, uint32_t nslots);
 
 /* Create a set of n semaphores, readable as mode says (never writable by
  * group or others); fills key.  Returns the id or -1. */

@@ -3,7 +3,9 @@
 # the first dial (and claimed the slot) exits first; the main thread exits
 # first; the process is killed with SIGKILL.  The exporter must say
 # "live" exactly while the process lives, show its open connection while it
-# is open, and keep its counts after it is gone.
+# is open, and keep its counts after it is gone; a process that takes a
+# new System V undo list (unshare CLONE_SYSVSEM) stays live, and one that
+# leaves the IPC namespace stops counting and says so.
 set -eu
 . "$(dirname "$0")/lib.sh"
 om_tmpdir
@@ -75,4 +77,54 @@ om_expect "$seg" onionmeter_processes 0
 om_expect "$seg" 'onionmeter_connections{class="local"}' 0
 om_expect "$seg" 'onionmeter_bytes_total{class="local",direction="egress"}' 3000
 echo "ok: SIGKILL: not live, no connection open, its counts kept"
+# 4. unshare(CLONE_SYSVSEM) with two connections open: the kernel undoes
+#    the slot's semaphore as at exit; the process must still read live,
+#    and a second process must get a slot of its own
+seg=$OM_TMP/sysvsem.seg
+UNSHARE='
+import ctypes, os, socket, sys
+port, how, ready, go = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+libc = ctypes.CDLL(None, use_errno=True)
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+for s in held: s.sendall(b"a" * 1000)
+if how == "sysvsem":
+    assert libc.unshare(0x00040000) == 0, ctypes.get_errno()      # CLONE_SYSVSEM
+elif how == "raw":
+    assert libc.syscall(272, 0x00040000) == 0, ctypes.get_errno()  # SYS_unshare
+elif how == "ipc":
+    assert libc.unshare(0x08000000) == 0, ctypes.get_errno()      # CLONE_NEWIPC
+open(ready, "w").close()
+while not os.path.exists(go): pass
+for s in held: s.sendall(b"b" * 500); s.close()'
+for how in sysvsem raw; do
+	rm -f "$seg" "$OM_TMP/u.ready" "$OM_TMP/u.go"
+	ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c "$UNSHARE" "$PORT" "$how" "$OM_TMP/u.ready" "$OM_TMP/u.go" 2>"$OM_TMP/u.err" &
+	upid=$!
+	om_poll test -e "$OM_TMP/u.ready" || { cat "$OM_TMP/u.err" >&2; om_fail "$how: the program did not unshare"; }
+	om_expect "$seg" onionmeter_processes 1
+	om_expect "$seg" 'onionmeter_connections{class="local"}' 2
+	# a second process claims a slot: not the first one's
+	ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.sendall(b"c" * 100); s.close()' "$PORT"
+	om_expect "$seg" onionmeter_segment_slots_used 2
+	touch "$OM_TMP/u.go"
+	wait "$upid" || { cat "$OM_TMP/u.err" >&2; om_fail "$how: the program failed"; }
+	om_expect "$seg" 'onionmeter_bytes_total{class="local",direction="egress"}' 3100
+	om_expect "$seg" 'onionmeter_connections{class="local"}' 0
+	! grep -q '^onionmeter: ' "$OM_TMP/u.err" || { cat "$OM_TMP/u.err" >&2; om_fail "$how: unexpected message"; }
+	echo "ok: unshare(CLONE_SYSVSEM) ($how): still live with its 2 connections, the next process in a slot of its own, 3100 bytes exact"
+done
+# 5. unshare(CLONE_NEWIPC): the set is out of reach; counting stops, said
+if [ "$(id -u)" = 0 ]; then
+	rm -f "$seg" "$OM_TMP/u.ready" "$OM_TMP/u.go"
+	ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c "$UNSHARE" "$PORT" ipc "$OM_TMP/u.ready" "$OM_TMP/u.go" 2>"$OM_TMP/u.err" &
+	upid=$!
+	om_poll test -e "$OM_TMP/u.ready" || { cat "$OM_TMP/u.err" >&2; om_fail "ipc: the program did not unshare"; }
+	touch "$OM_TMP/u.go"
+	wait "$upid" || { cat "$OM_TMP/u.err" >&2; om_fail "ipc: the program failed"; }
+	grep -q "^onionmeter: counting stopped for this process .*IPC namespace" "$OM_TMP/u.err" ||
+		{ cat "$OM_TMP/u.err" >&2; om_fail "ipc: no message that counting stopped"; }
+	om_expect "$seg" 'onionmeter_bytes_total{class="local",direction="egress"}' 2000
+	echo "ok: unshare(CLONE_NEWIPC): counting stops with one message, what was counted stays (2000 bytes)"
+fi
 echo PASS

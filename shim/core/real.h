@@ -44,6 +44,8 @@
 	X(int, pipe2, (int *a, int b), (a, b)) \
 	X(int, fclose, (FILE *a), (a)) \
 	X(int, close, (int a), (a)) \
+	X(int, unshare, (int a), (a)) \
+	X(int, setns, (int a, int b), (a, b)) \
 	X(int, dup, (int a), (a)) \
 	X(int, dup2, (int a, int b), (a, b)) \
 	X(int, dup3, (int a, int b, int c), (a, b, c)) \

@@ -218,6 +218,16 @@ static int sem_take(int id, uint32_t i)
 	return semop(id, op, 2);
 }
 
+int om_seg_rehold(struct om_seg *s, uint32_t slot)
+{
+	if (!om_live_is(s->sem_id, s->sem_key, s->g.nslots))
+		return -1;
+	/* still held: a thread's new list left the process's shared one */
+	if (semctl(s->sem_id, (int)slot, GETVAL) == 1)
+		return semctl(s->sem_id, (int)slot, GETPID) == (int)getpid() ? 0 : -1;
+	return sem_take(s->sem_id, slot);
+}
+
 void om_seg_release(struct om_seg *s, uint32_t slot)
 {
 	struct sembuf op = { (unsigned short)slot, -1, IPC_NOWAIT | SEM_UNDO };

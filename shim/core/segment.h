@@ -38,6 +38,13 @@ int om_seg_map(struct om_seg *s, const char *path, mode_t mode, uint32_t nslots,
  * fd < 0, as in a fork child) and settle its gauges.  Fills *slot. */
 int om_seg_claim(struct om_seg *s, int fd, uint32_t *slot, const char **why);
 
+/* The process's System V undo list was replaced (unshare or setns with
+ * CLONE_SYSVSEM or CLONE_NEWIPC): the kernel applied its SEM_UNDO as at
+ * exit, and the slot reads free while we live.  Hold it again: 0, or -1
+ * if this segment's set is not reachable from here (another IPC
+ * namespace) or another process took the slot meanwhile. */
+int om_seg_rehold(struct om_seg *s, uint32_t slot);
+
 /* Give the slot back (the process goes on uncounted). */
 void om_seg_release(struct om_seg *s, uint32_t slot);
 

@@ -2,9 +2,11 @@
  * descriptor ones are accounted like their libc wrappers.  libuv closes
  * with syscall(SYS_close) to avoid a cancellation point, so that path must
  * not detour through close(). */
+#include <sched.h>
 #include <stdarg.h>
 #include <sys/syscall.h>
 
+#include "core/state.h"
 #include "entry/wrap.h"
 
 OM_EXPORT long syscall(long n, ...)
@@ -114,6 +116,14 @@ OM_EXPORT long syscall(long n, ...)
 	case SYS_socket:
 		if (r >= 0)
 			om_fd_socket((int)r, (int)a[0], (int)a[1]);
+		break;
+	case SYS_unshare:
+		if (r == 0 && ((int)a[0] & (CLONE_SYSVSEM | CLONE_NEWIPC)))
+			om_ipc_changed();
+		break;
+	case SYS_setns:
+		if (r == 0 && ((int)a[1] == 0 || ((int)a[1] & CLONE_NEWIPC)))
+			om_ipc_changed();
 		break;
 	case SYS_dup:
 	case SYS_dup3:

@@ -209,7 +209,7 @@ static const char *const tv_unattr_names[OM_NTV_UNATTR] = OM_TV_UNATTR_NAMES;
 static void tor_view(struct ctx *c, const struct om_views *w)
 {
 	const struct om_tview *v = w->tv;
-	char l[32], n[8];
+	char l[32], n[12];
 	int i;
 
 #define TOR_ROWS 2 /* onion and proxied: the first two classes */

@@ -44,25 +44,59 @@ int om_live_all(int id, unsigned short *vals)
 	return semctl(id, 0, GETALL, u);
 }
 
-int om_live_create(uint32_t n, mode_t mode, uint32_t *key)
+static uint32_t path_key(const char *path)
 {
-	int tries, id;
+	uint32_t h = 2166136261u; /* FNV-1a */
 
-	for (tries = 0; tries < 16; tries++) {
-		uint32_t k = 0;
+	for (; *path; path++)
+		h = (h ^ (uint8_t)*path) * 16777619u;
+	return OM_LIVE_KEY_TAG << 28 | (h & 0x0FFFFFFFu);
+}
 
-		if (getrandom(&k, sizeof k, GRND_NONBLOCK) != sizeof k)
-			k = (uint32_t)getpid() * 2654435761u + (uint32_t)tries * 40503u;
-		if (k == 0 || k == (uint32_t)IPC_PRIVATE)
-			continue;
-		id = semget((key_t)k, (int)n, IPC_CREAT | IPC_EXCL |
-						  (int)(0600 | (mode & 0044)));
+/* Remove the set under key k if it is ours and no process holds a slot of
+ * it: a previous segment's at the same path, whose file is gone.  1 if
+ * removed. */
+static int reclaim(uint32_t k)
+{
+	struct semid_ds ds;
+	union om_semun u = { .buf = &ds };
+	int id = semget((key_t)k, 0, 0);
+	unsigned long i;
+
+	if (id < 0 || semctl(id, 0, IPC_STAT, u) < 0 || ds.sem_perm.uid != geteuid())
+		return 0;
+	/* one value at a time: this runs at a first attach, perhaps in a
+	 * signal handler on a small stack, so no GETALL array here */
+	for (i = 0; i < ds.sem_nsems; i++)
+		if (semctl(id, (int)i, GETVAL) != 0)
+			return 0;
+	return semctl(id, 0, IPC_RMID) == 0;
+}
+
+int om_live_create(uint32_t n, mode_t mode, const char *path, uint32_t *key)
+{
+	int perm = (int)(0600 | (mode & 0044)), tries, id;
+	uint32_t k = path_key(path);
+
+	for (tries = 0; tries < 18; tries++) {
+		if (tries >= 2) { /* the path's key is held by live processes */
+			uint32_t r = 0;
+
+			if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r)
+				r = (uint32_t)getpid() * 2654435761u + (uint32_t)tries * 40503u;
+			k = OM_LIVE_KEY_TAG << 28 | (r & 0x0FFFFFFFu);
+		}
+		id = semget((key_t)k, (int)n, IPC_CREAT | IPC_EXCL | perm);
 		if (id >= 0) {
 			*key = k;
 			return id;
 		}
 		if (errno != EEXIST)
 			return -1;
+		if (tries == 0 && reclaim(k))
+			continue;
+		if (tries == 0)
+			tries = 1;
 	}
 	return -1;
 }

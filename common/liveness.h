@@ -19,9 +19,17 @@ int om_live_all(int id, unsigned short *vals);
 /* Is id, from here, the set with this key and size?  1 or 0. */
 int om_live_is(int id, uint32_t key, uint32_t nslots);
 
-/* Create a set of n semaphores, readable as mode says (never writable by
- * group or others); fills key.  Returns the id or -1. */
-int om_live_create(uint32_t n, mode_t mode, uint32_t *key);
+/* Create a set of n semaphores for the segment at path, readable as mode
+ * says (never writable by group or others); fills key.  Returns the id or
+ * -1.  Sets outlive files: a segment removed with rm (by hand, a tmpfiles
+ * cleaner, a container runtime) leaves its set until reboot, and at
+ * SEMMNI no program on the host can make one.  So the key is the path's
+ * (OM_LIVE_KEY_TAG in the top 4 bits, 28 bits of its hash): the set of a
+ * previous segment at the same path, if no live process holds any of its
+ * semaphores and it is ours, is removed first.  A path whose key is busy
+ * with live holders gets a random key in the same space. */
+int om_live_create(uint32_t n, mode_t mode, const char *path, uint32_t *key);
+#define OM_LIVE_KEY_TAG 0xAu /* a key >> 28 of this is onionmeter's */
 void om_live_remove(int id);
 
 #endif

@@ -92,6 +92,8 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
 	as ./user_client "$PORT" 0 1 >user.out 2>user.err || true
 	stat -c "%u %a" /dev/shm/onionmeter >shm.user 2>&1 || true
 	"$OM_EXPORTER" --once --segment /onionmeter --segment-owner "$U" >user.metrics 2>exporter.err || true
+	# the private /dev/shm goes with the namespace: its set must not stay
+	"$OM_EXPORTER" --remove --segment /onionmeter --segment-owner "$U" 2>>exporter.err || true
 	' 2>unshare.err || { cat unshare.err >&2; om_fail "the mount namespace could not be set up"; }
 	[ "$(cat suid.out)" = "acked 1000 wrote 1000 read 4" ] || { cat suid.err >&2; om_fail "the setuid program under the shim: '$(cat suid.out)'"; }
 	grep -q "setuid or setgid program does not create the segment" suid.err ||

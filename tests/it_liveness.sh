@@ -127,4 +127,21 @@ if [ "$(id -u)" = 0 ]; then
 	om_expect "$seg" 'onionmeter_bytes_total{class="local",direction="egress"}' 2000
 	echo "ok: unshare(CLONE_NEWIPC): counting stops with one message, what was counted stays (2000 bytes)"
 fi
+# 6. a segment removed with rm, five times over at one path: the kernel
+#    semaphore sets do not pile up (the last one stays, for the last file)
+seg=$OM_TMP/rm.seg
+ids=""
+for i in 1 2 3 4 5; do
+	ONIONMETER_SEGMENT=$seg "$OM_RUN" -- "$PY" -c 'import socket; socket.socket().connect_ex(("127.0.0.1", 1))'
+	ids="$ids $("$PY" -c 'import struct, sys; print(struct.unpack_from("<i", open(sys.argv[1], "rb").read(104), 100)[0])' "$seg")"
+	[ "$i" = 5 ] || rm "$seg"
+done
+# (ipcs -i exits 0 for an id that is gone: the list is read instead)
+set_exists() { ipcs -s | awk -v id="$1" '$2 == id { f = 1 } END { exit !f }'; }
+left=0
+for id in $ids; do set_exists "$id" && left=$((left + 1)); done
+[ "$left" = 1 ] || om_fail "after 5 segments removed with rm at one path, $left of their semaphore sets remain (ids$ids), want 1"
+LD_PRELOAD= "$OM_EXPORTER" --remove --segment "$seg" || om_fail "--remove failed"
+for id in $ids; do ! set_exists "$id" || om_fail "set $id outlived --remove"; done
+echo "ok: five segments removed with rm at one path leave one semaphore set, and --remove takes it"
 echo PASS

@@ -105,7 +105,7 @@ static int create(const char *path, mode_t mode, uint32_t nslots,
 		*why = "cannot allocate the segment (filesystem full?)";
 		goto fail;
 	}
-	h.sem_id = om_live_create(nslots, mode, &h.sem_key);
+	h.sem_id = om_live_create(nslots, mode, path, &h.sem_key);
 	if (h.sem_id < 0) {
 		*why = "cannot create the liveness semaphores (System V IPC unavailable or at its limit)";
 		goto fail;

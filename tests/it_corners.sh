@@ -6,12 +6,16 @@
 #     aliases a live thread, so the threads after them count exactly;
 #  2. a setuid program under /etc/ld.so.preload, first to need the default
 #     segment: it does not create it (root's, mode 0600, it would lock
-#     the user out); the user's next program creates it and counts.
+#     the user out); the user's next program creates it and counts;
+#  3. the first socket inside a signal handler on a small alternate stack
+#     (and a fork from there, whose child attaches in the handler too):
+#     the shim needs no more stack than the program does without it, up
+#     to 1 KiB, and SIGSTKSZ (8 KiB) is enough.
 set -eu
 . "$(dirname "$0")/lib.sh"
 om_tmpdir
 cd "$OM_TMP"
-[ "${OM_SANITIZED:-0}" = 0 ] || om_skip "a million threads under ASan take too long; the plain build runs this"
+[ "${OM_SANITIZED:-0}" = 0 ] || om_skip "a million threads and stack depths are the plain build's (ASan adds its own stack and time)"
 
 # the sink: counts what it received after the SOCKS5 handshake, when
 # asked to be a proxy (a second argument), and answers with the count
@@ -108,4 +112,30 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
 else
 	echo "skip: the setuid row (needs root and mount namespaces)"
 fi
+# 3. the smallest alternate stack on which the handler's first dial (and a
+#    fork's) works, without and with the shim, in steps of 512 bytes
+smallest() { # [PRELOAD] [fork]
+	local sz
+	for sz in $(seq 2048 512 32768); do
+		rm -f stack.seg
+		ONIONMETER_SEGMENT=$OM_TMP/stack.seg LD_PRELOAD=$1 "$OM_BUILD/tests/altstack" "$PORT" "$sz" $2 \
+			2>/dev/null && { echo "$sz"; return; }
+	done
+	echo never
+}
+for mode in "" fork; do
+	bare=$(smallest "" "$mode")
+	shim=$(smallest "$OM_PRELOAD" "$mode")
+	[ "$bare" != never ] && [ "$shim" != never ] || om_fail "altstack ${mode:-plain}: never worked (bare $bare, shim $shim)"
+	[ "$shim" -le $((bare + 1024)) ] || om_fail "altstack ${mode:-plain}: the shim needs $shim bytes of signal stack, the program alone $bare"
+	[ "$shim" -le 8192 ] || om_fail "altstack ${mode:-plain}: the shim needs $shim bytes, more than SIGSTKSZ (8192)"
+	# counted, exactly, at SIGSTKSZ
+	rm -f stack.seg
+	ONIONMETER_SEGMENT=$OM_TMP/stack.seg LD_PRELOAD=$OM_PRELOAD "$OM_BUILD/tests/altstack" "$PORT" 8192 $mode ||
+		om_fail "altstack ${mode:-plain} at 8192 bytes failed"
+	n=1; [ -z "$mode" ] || n=2
+	om_expect "$OM_TMP/stack.seg" 'onionmeter_dials_total{class="local",outcome="success"}' "$n"
+	om_expect "$OM_TMP/stack.seg" 'onionmeter_bytes_total{class="local",direction="egress"}' $((n * 100))
+	echo "ok: first dial in a signal handler${mode:+ and a fork from it}: the smallest stack is $bare bytes alone, $shim with the shim; counted exactly at 8192"
+done
 echo PASS

@@ -136,9 +136,11 @@ static void settle(struct om_slot *me)
 	__atomic_store_n(&me->head.settled, claims, __ATOMIC_RELEASE);
 }
 
+/* Attach runs one thread at a time (om_attach) and may run in a signal
+ * handler on an 8 KiB alternate stack: its path buffers are static. */
 static int map_segment(int *fd, const char **why)
 {
-	char path[PATH_MAX];
+	static char path[PATH_MAX];
 
 	if (om_seg_path(om_cfg.segment, path, sizeof path) < 0) {
 		*why = "ONIONMETER_SEGMENT must be /NAME or an absolute file path";

@@ -44,7 +44,7 @@ static int alloc_range(int fd, uint64_t off, uint64_t len)
 static int create(const char *path, mode_t mode, uint32_t nslots,
 		  const char **why)
 {
-	char tmp[PATH_MAX + 32];
+	static char tmp[PATH_MAX + 32]; /* attach is serialized; small stacks */
 	size_t n = strlen(path);
 	struct om_header h;
 	struct om_geom g;
@@ -261,7 +261,9 @@ static int held_since_exec(struct om_seg *s, uint32_t hwm, uint32_t *slot)
  * race costs another attempt.  0, or 1 if every slot is held, -1 on error. */
 static int take_free(struct om_seg *s, uint32_t *slot)
 {
-	unsigned short vals[OM_SLOTS_MAX];
+	/* static: claims are serialized by attach, which may run in a signal
+	 * handler on a small stack; 8 KiB here would overflow SIGSTKSZ */
+	static unsigned short vals[OM_SLOTS_MAX];
 	uint32_t n = s->g.nslots, i;
 	int round;
 

@@ -10,7 +10,11 @@
 #  3. the first socket inside a signal handler on a small alternate stack
 #     (and a fork from there, whose child attaches in the handler too):
 #     the shim needs no more stack than the program does without it, up
-#     to 1 KiB, and SIGSTKSZ (8 KiB) is enough.
+#     to 1 KiB, and SIGSTKSZ (8 KiB) is enough;
+#  4. the segment truncated by its own user while SIGBUS is blocked in
+#     the thread that writes next (a fault on a blocked SIGBUS kills):
+#     threads started after blocking every signal, a handler whose
+#     sa_mask is full, a raw rt_sigprocmask.  The program lives on.
 set -eu
 . "$(dirname "$0")/lib.sh"
 om_tmpdir
@@ -137,5 +141,15 @@ for mode in "" fork; do
 	om_expect "$OM_TMP/stack.seg" 'onionmeter_dials_total{class="local",outcome="success"}' "$n"
 	om_expect "$OM_TMP/stack.seg" 'onionmeter_bytes_total{class="local",direction="egress"}' $((n * 100))
 	echo "ok: first dial in a signal handler${mode:+ and a fork from it}: the smallest stack is $bare bytes alone, $shim with the shim; counted exactly at 8192"
+done
+# 4. SIGBUS blocked where the next segment write happens
+for mode in threads handler raw; do
+	rm -f bus.seg
+	ONIONMETER_SEGMENT=$OM_TMP/bus.seg LD_PRELOAD=$OM_PRELOAD "$OM_BUILD/tests/busblock" "$PORT" "$OM_TMP/bus.seg" "$mode" \
+		2>bus.err && rc=0 || rc=$?
+	[ "$rc" = 0 ] || { cat bus.err >&2; om_fail "SIGBUS blocked ($mode), segment truncated: exit status $rc, want 0"; }
+	[ "$(grep -c 'segment was truncated or replaced' bus.err)" = 1 ] ||
+		{ cat bus.err >&2; om_fail "SIGBUS blocked ($mode): want one message that counting stopped"; }
+	echo "ok: segment truncated with SIGBUS blocked ($mode): the program goes on, one message"
 done
 echo PASS

@@ -24,7 +24,7 @@
 struct om_proc om_proc;
 struct om_seg om_seg;
 uint32_t om_gen;
-__thread uint8_t om_vfork_child OM_TLS;
+__thread uint8_t om_thread_mode OM_TLS;
 static __thread uint8_t tls_attaching OM_TLS;
 static __thread uint32_t tls_token OM_TLS, tls_token_gen OM_TLS;
 /* Not wiped: a child of a process that was refused stays quiet. */

@@ -6,9 +6,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sem.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/peek.h"
 #include "core/real.h"
 #include "core/state.h"
 
@@ -104,8 +106,6 @@ static void arm(void)
 
 void om_guard_install(void *map, size_t size)
 {
-	sigset_t cur;
-
 	glock();
 	g_map = map;
 	g_size = size;
@@ -115,7 +115,16 @@ void om_guard_install(void *map, size_t size)
 		__atomic_store_n(&g_on, 1, __ATOMIC_RELEASE);
 	}
 	gunlock();
-	/* this thread's mask, at least, must let a fault through */
+	om_guard_thread();
+}
+
+/* Each thread, before it first touches the segment (om_ready): a thread
+ * started while SIGBUS was blocked for real (before the guard was on, as
+ * a sigwait daemon blocks everything first) inherits that mask. */
+void om_guard_thread(void)
+{
+	sigset_t cur;
+
 	if (OM_REAL(pthread_sigmask)(SIG_BLOCK, 0, &cur) == 0 && sigismember(&cur, SIGBUS)) {
 		sigset_t bus;
 
@@ -124,6 +133,7 @@ void om_guard_install(void *map, size_t size)
 		tls_blocked = 1;
 		OM_REAL(pthread_sigmask)(SIG_UNBLOCK, &bus, 0);
 	}
+	om_thread_mode = OM_THR_GUARDED;
 }
 
 int om_guard_action(const struct sigaction *act, struct sigaction *old)
@@ -192,5 +202,59 @@ int om_guard_mask(int (*real)(int, const sigset_t *, sigset_t *), int how,
 		tls_pending = 0;
 		raise(SIGBUS);
 	}
+	return rc;
+}
+
+static int raw_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	return (int)OM_REAL(syscall)(SYS_rt_sigprocmask, how, set, old, _NSIG / 8);
+}
+
+long om_guard_rawmask(int how, const void *set, void *old, unsigned long size)
+{
+	sigset_t s, o;
+	int rc;
+
+	/* an odd size, an unreadable set or an unwritable old: the kernel
+	 * answers as it would (EINVAL, EFAULT), the mask unchanged */
+	sigemptyset(&s);
+	sigemptyset(&o);
+	if (size != _NSIG / 8 || (set && om_peek(&s, set, size) < 0) ||
+	    (old && OM_REAL(syscall)(SYS_rt_sigprocmask, SIG_BLOCK, 0, old, size) < 0))
+		return OM_REAL(syscall)(SYS_rt_sigprocmask, how, set, old, size);
+	rc = om_guard_mask(raw_sigmask, how, set ? &s : 0, old ? &o : 0);
+	if (rc == 0 && old)
+		memcpy(old, &o, size);
+	return rc;
+}
+
+/* Which handlers' masks the program gave SIGBUS in (bit sig - 1). */
+static uint64_t bus_in_mask;
+
+int om_guard_other(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction a;
+	uint64_t bit = sig >= 1 && sig <= 64 ? 1ull << (sig - 1) : 0;
+	int had = (__atomic_load_n(&bus_in_mask, __ATOMIC_RELAXED) & bit) != 0, rc;
+
+	if (!act || !bit || sig == SIGBUS)
+		rc = OM_REAL(sigaction)(sig, act, old);
+	else {
+		/* act is read only after the real call took it: copied through
+		 * om_peek, a bad pointer gives EFAULT as without us */
+		if (om_peek(&a, act, sizeof a) < 0)
+			return OM_REAL(sigaction)(sig, act, old);
+		if (sigismember(&a.sa_mask, SIGBUS)) {
+			sigdelset(&a.sa_mask, SIGBUS);
+			__atomic_fetch_or(&bus_in_mask, bit, __ATOMIC_RELAXED);
+		} else {
+			__atomic_fetch_and(&bus_in_mask, ~bit, __ATOMIC_RELAXED);
+		}
+		rc = OM_REAL(sigaction)(sig, &a, old);
+		if (rc != 0)
+			__atomic_fetch_or(&bus_in_mask, had ? bit : 0, __ATOMIC_RELAXED);
+	}
+	if (rc == 0 && old && had && sig != SIGBUS)
+		sigaddset(&old->sa_mask, SIGBUS);
 	return rc;
 }

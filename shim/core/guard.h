@@ -14,7 +14,11 @@
  * our table while our handler stays installed, and a thread that blocks
  * SIGBUS (which would make the kernel kill the process on a fault) keeps
  * it deliverable while seeing it blocked; a SIGBUS sent to it by kill()
- * waits until it unblocks. */
+ * waits until it unblocks.  The kernel's masks never hold SIGBUS where
+ * we write: each thread is looked at before its first write (a thread
+ * inherits its creator's mask, perhaps from before the guard was on),
+ * handlers of other signals get sa_mask without it, and a raw
+ * rt_sigprocmask goes through the same bookkeeping. */
 #ifndef OM_GUARD_H
 #define OM_GUARD_H
 
@@ -33,5 +37,12 @@ sighandler_t om_guard_signal(sighandler_t h, int flags);
  * next sigprocmask or pthread_sigmask. */
 int om_guard_mask(int (*real)(int, const sigset_t *, sigset_t *), int how,
 		  const sigset_t *set, sigset_t *old);
+/* The same for syscall(SYS_rt_sigprocmask): the kernel's sigset of size
+ * bytes at the program's pointers. */
+long om_guard_rawmask(int how, const void *set, void *old, unsigned long size);
+/* sigaction() of any other signal: a handler whose sa_mask holds SIGBUS
+ * would run with it blocked, and a segment fault there would kill; the
+ * kernel gets the mask without it, the program reads back what it set. */
+int om_guard_other(int sig, const struct sigaction *act, struct sigaction *old);
 
 #endif

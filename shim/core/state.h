@@ -41,8 +41,16 @@ extern __attribute__((visibility("hidden"))) struct om_seg om_seg;
 /* Bumped in every fork child; part of every lock token, so a lock a
  * vanished thread of the parent held is seen as free in the child. */
 extern __attribute__((visibility("hidden"))) uint32_t om_gen;
-/* Set in a vfork child (which runs on its parent's memory and TLS). */
-extern __thread uint8_t om_vfork_child OM_TLS;
+/* What this thread is, for om_ready's one test: 0 not yet looked at,
+ * OM_THR_VFORK a vfork child (which runs on its parent's memory and TLS;
+ * vfork.S writes 1 in the child, 0 in the parent), OM_THR_GUARDED a
+ * thread whose mask lets a segment fault reach the guard (guard.h). */
+extern __thread uint8_t om_thread_mode OM_TLS;
+#define OM_THR_VFORK 1
+#define OM_THR_GUARDED 2
+/* A thread's first look: unblock SIGBUS for real (the program keeps
+ * seeing it blocked), since a fault on a blocked SIGBUS kills. */
+void om_guard_thread(void) __attribute__((cold));
 
 void om_attach(void) __attribute__((cold));
 /* After unshare() or setns() that may have replaced the process's System
@@ -54,11 +62,16 @@ void om_ipc_changed(void) __attribute__((cold));
 static inline int om_ready(void)
 {
 	int st = __atomic_load_n(&om_proc.state, __ATOMIC_ACQUIRE);
+	uint8_t mode = om_thread_mode;
 
-	if (__builtin_expect(om_vfork_child, 0))
-		return 0;
-	if (__builtin_expect(st == OM_ST_READY, 1))
+	if (__builtin_expect(mode == OM_THR_GUARDED && st == OM_ST_READY, 1))
 		return 1;
+	if (mode == OM_THR_VFORK)
+		return 0;
+	if (st == OM_ST_READY) {
+		om_guard_thread();
+		return 1;
+	}
 	if (st != OM_ST_OFF) {
 		om_attach();
 		return __atomic_load_n(&om_proc.state, __ATOMIC_ACQUIRE) == OM_ST_READY;
@@ -69,7 +82,7 @@ static inline int om_ready(void)
 /* A slow path that would change per-fd state must not in a vfork child. */
 static inline int om_passive(void)
 {
-	return __builtin_expect(om_vfork_child, 0);
+	return __builtin_expect(om_thread_mode == OM_THR_VFORK, 0);
 }
 
 /* This thread's token for owner and lock words: its kernel thread id

@@ -1,6 +1,7 @@
 /* The signal calls that touch SIGBUS, the one signal the shim's guard
  * (core/guard.h) needs: the program's view of it is kept apart from the
- * kernel's.  Every other signal passes through. */
+ * kernel's.  Other signals pass through, but for SIGBUS in the masks
+ * their handlers run with. */
 #include <signal.h>
 
 #include "core/guard.h"
@@ -10,9 +11,9 @@
 
 OM_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if (sig != SIGBUS || !om_guard_on())
-		return OM_REAL(sigaction)(sig, act, old);
-	return om_guard_action(act, old);
+	if (sig == SIGBUS && om_guard_on())
+		return om_guard_action(act, old);
+	return om_guard_other(sig, act, old);
 }
 
 OM_EXPORT sighandler_t signal(int sig, sighandler_t h)

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <sys/syscall.h>
 
+#include "core/guard.h"
 #include "core/state.h"
 #include "entry/wrap.h"
 
@@ -27,6 +28,9 @@ OM_EXPORT long syscall(long n, ...)
 		break;
 	case SYS_close_range:
 		return om_close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+	case SYS_rt_sigprocmask:
+		return om_guard_rawmask((int)a[0], (const void *)a[1], (void *)a[2],
+					(unsigned long)a[3]);
 	case SYS_connect:
 		return om_connect((int)a[0], (const struct sockaddr *)a[1], (socklen_t)a[2]);
 	case SYS_accept:

@@ -3,7 +3,7 @@
  * A vfork child runs on its parent's memory, stack and TLS until it calls
  * exec or _exit, and what it does there through our wrappers (CPython's
  * subprocess closes and dup2()s descriptors in it) must change nothing of
- * the parent's state.  So the child marks itself in TLS (om_vfork_child),
+ * the parent's state.  So the child marks itself in TLS (om_thread_mode),
  * where the parent's thread, suspended until then, finds the mark and
  * clears it when the call returns in it.
  *
@@ -30,7 +30,7 @@ __vfork:
 	.cfi_rel_offset rip, 0
 	cmpq	$-4095, %rax
 	jae	1f
-	movq	om_vfork_child@GOTTPOFF(%rip), %rcx
+	movq	om_thread_mode@GOTTPOFF(%rip), %rcx
 	testl	%eax, %eax
 	sete	%fs:(%rcx)		/* 1 in the child, 0 in the parent */
 	ret
@@ -57,8 +57,8 @@ __vfork:
 	svc	#0
 	cmn	x0, #4095
 	b.hs	1f
-	adrp	x1, :gottprel:om_vfork_child
-	ldr	x1, [x1, #:gottprel_lo12:om_vfork_child]
+	adrp	x1, :gottprel:om_thread_mode
+	ldr	x1, [x1, #:gottprel_lo12:om_thread_mode]
 	mrs	x2, tpidr_el0
 	cmp	x0, #0
 	cset	w3, eq

@@ -125,7 +125,49 @@ static int in_scope(const struct om_kview *k, const struct om_diag_sock *s)
 	for (i = 0; s->inode && i < k->nown; i++)
 		if (k->own[i] == s->inode)
 			return 0; /* the exporter's own: its listener's clients */
+	for (i = 0; i < k->npeer; i++) {
+		const struct om_kpeer *p = &k->peer[i];
+		size_t n = p->family == AF_INET ? 4 : 16;
+
+		if (p->family == s->family && p->sport == s->sport && p->dport == s->dport &&
+		    !memcmp(p->src, s->src, n) && !memcmp(p->dst, s->dst, n))
+			return 0; /* the other end of one of ours */
+	}
 	return 1;
+}
+
+/* fd's connection seen from its peer: the peer's address is the source. */
+static void own_peer(struct om_kview *k, int fd)
+{
+	struct sockaddr_storage l, r;
+	socklen_t ll = sizeof l, rl = sizeof r;
+	struct om_kpeer *p;
+
+	if (k->npeer >= (int)(sizeof k->peer / sizeof k->peer[0]) ||
+	    getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&r, &rl) < 0 || l.ss_family != r.ss_family)
+		return;
+	p = &k->peer[k->npeer];
+	memset(p, 0, sizeof *p);
+	p->family = (uint8_t)l.ss_family;
+	if (l.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)&l, *b = (const void *)&r;
+
+		memcpy(p->src, &b->sin_addr, 4);
+		memcpy(p->dst, &a->sin_addr, 4);
+		p->sport = ntohs(b->sin_port);
+		p->dport = ntohs(a->sin_port);
+	} else if (l.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)&l, *b = (const void *)&r;
+
+		memcpy(p->src, &b->sin6_addr, 16);
+		memcpy(p->dst, &a->sin6_addr, 16);
+		p->sport = ntohs(b->sin6_port);
+		p->dport = ntohs(a->sin6_port);
+	} else {
+		return;
+	}
+	k->npeer++;
 }
 
 void om_kview_account(struct om_kview *k, const struct om_diag_sock *s)
@@ -172,7 +214,7 @@ static void own_inodes(struct om_kview *k)
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
 
-	k->nown = 0;
+	k->nown = k->npeer = 0;
 	if (!d)
 		return;
 	while ((e = readdir(d)) && k->nown < (int)(sizeof k->own / sizeof k->own[0])) {
@@ -186,8 +228,10 @@ static void own_inodes(struct om_kview *k)
 		if (n <= 0)
 			continue;
 		link[n] = '\0';
-		if (sscanf(link, "socket:[%lu]", &ino) == 1)
+		if (sscanf(link, "socket:[%lu]", &ino) == 1) {
 			k->own[k->nown++] = (uint32_t)ino;
+			own_peer(k, atoi(e->d_name));
+		}
 	}
 	closedir(d);
 }

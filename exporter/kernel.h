@@ -52,6 +52,15 @@ struct om_kview {
 	struct om_kset prev_all, prev_owned, all, owned;
 	uint32_t own[256]; /* the exporter's own socket inodes (listeners, clients) */
 	int nown;
+	/* ... and the far ends of its connections in this namespace, as
+	 * the kernel lists them (a Prometheus beside us scraping): never a
+	 * blind spot either */
+	struct om_kpeer {
+		uint8_t family;
+		uint16_t sport, dport;
+		uint8_t src[16], dst[16];
+	} peer[64];
+	int npeer;
 	/* the last poll */
 	int up;
 	char error[160];

@@ -42,4 +42,12 @@ echo "ok: Prometheus scraped onionmeter_dials_total = $v"
 curl -s "http://127.0.0.1:$PPORT/api/v1/targets" | "$PY" -c 'import json, sys
 t = json.load(sys.stdin)["data"]["activeTargets"][0]
 assert t["health"] == "up" and not t["lastError"], t' || om_fail "target reports an error"
+# Prometheus keeps its connection to the exporter alive between scrapes:
+# over 30 scrapes neither end of it (the exporter's, Prometheus's) is a
+# blind spot, in any class
+samples() { [ "$(om_prom_query "$PPORT" 'count_over_time(onionmeter_unseen_connections{class="local"}[10m])')" -ge 30 ] 2>/dev/null; }
+om_poll samples || om_fail "Prometheus did not gather 30 scrapes"
+u=$(om_prom_query "$PPORT" 'max(max_over_time(onionmeter_unseen_connections[10m]))')
+[ "$u" = 0 ] || om_fail "the scrape connection counted as a blind spot: max unseen $u"
+echo "ok: 30 keep-alive scrapes: unseen 0 in every class"
 echo PASS

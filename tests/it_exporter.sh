@@ -183,4 +183,28 @@ wait "$EXPORTER_PID" && rc=0 || rc=$?
 [ "$rc" = 0 ] || om_fail "exporter exit status $rc after SIGTERM"
 grep -q 'msg="shutting down" signal=TERM' "$OM_TMP/exporter.err" || om_fail "shutdown not logged"
 echo "ok: SIGTERM exits cleanly"
+# every log line is one write(), so it stays whole beside a program
+# writing to the same stderr: the exporter's start, a segment coming up
+# and going, its shutdown, under strace
+if command -v strace >/dev/null; then
+	P4=$(om_free_port)
+	LD_PRELOAD= strace -f -qq -e trace=write -e signal=none -o "$OM_TMP/write.trace" \
+		"$OM_EXPORTER" --listen "127.0.0.1:$P4" --segment "$OM_TMP/late.seg" --kernel-interval 0 \
+		2>"$OM_TMP/late.err" &
+	spid=$!
+	om_wait_port 127.0.0.1 "$P4"
+	ONIONMETER_SEGMENT=$OM_TMP/late.seg "$OM_RUN" -- "$PY" -c 'import socket; socket.socket().connect_ex(("127.0.0.1", 1))'
+	curl -s "http://127.0.0.1:$P4/metrics" >/dev/null
+	om_poll grep -q 'msg="segment up"' "$OM_TMP/late.err" || om_fail "no segment up line"
+	# the exporter itself, strace's child: strace passes on its exit
+	epid=$(pgrep -P "$spid" | head -1)
+	[ -n "$epid" ] || om_fail "no exporter under strace"
+	kill -TERM "$epid"
+	wait "$spid" || true
+	lines=$(grep -c . "$OM_TMP/late.err")
+	writes=$(grep -c '^[0-9]* *write(2, ' "$OM_TMP/write.trace" || true)
+	[ "$lines" -ge 3 ] && [ "$writes" = "$lines" ] ||
+		{ cat "$OM_TMP/late.err" "$OM_TMP/write.trace" >&2; om_fail "$lines log lines in $writes writes"; }
+	echo "ok: $lines log lines, $writes write() calls"
+fi
 echo PASS

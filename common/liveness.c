@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/sem.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/liveness.h"
@@ -53,23 +54,29 @@ static uint32_t path_key(const char *path)
 	return OM_LIVE_KEY_TAG << 28 | (h & 0x0FFFFFFFu);
 }
 
-/* Remove the set under key k if it is ours and no process holds a slot of
- * it: a previous segment's at the same path, whose file is gone.  1 if
- * removed. */
-static int reclaim(uint32_t k)
+/* Remove the set under key k if it is a previous segment's at path, whose
+ * file is gone: ours, claimed at least once (a set no process has used
+ * yet may be a concurrent creator's, which has not claimed its slot),
+ * no slot held now, and nothing at path (a concurrent creator that has
+ * published its file keeps its set).  1 if removed. */
+static int reclaim(uint32_t k, const char *path)
 {
 	struct semid_ds ds;
 	union om_semun u = { .buf = &ds };
+	struct stat st;
 	int id = semget((key_t)k, 0, 0);
 	unsigned long i;
 
-	if (id < 0 || semctl(id, 0, IPC_STAT, u) < 0 || ds.sem_perm.uid != geteuid())
+	if (id < 0 || semctl(id, 0, IPC_STAT, u) < 0 || ds.sem_perm.uid != geteuid() ||
+	    ds.sem_otime == 0)
 		return 0;
 	/* one value at a time: this runs at a first attach, perhaps in a
 	 * signal handler on a small stack, so no GETALL array here */
 	for (i = 0; i < ds.sem_nsems; i++)
 		if (semctl(id, (int)i, GETVAL) != 0)
 			return 0;
+	if (stat(path, &st) == 0 || errno != ENOENT)
+		return 0;
 	return semctl(id, 0, IPC_RMID) == 0;
 }
 
@@ -93,7 +100,7 @@ int om_live_create(uint32_t n, mode_t mode, const char *path, uint32_t *key)
 		}
 		if (errno != EEXIST)
 			return -1;
-		if (tries == 0 && reclaim(k))
+		if (tries == 0 && reclaim(k, path))
 			continue;
 		if (tries == 0)
 			tries = 1;

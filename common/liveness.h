@@ -25,8 +25,9 @@ int om_live_is(int id, uint32_t key, uint32_t nslots);
  * cleaner, a container runtime) leaves its set until reboot, and at
  * SEMMNI no program on the host can make one.  So the key is the path's
  * (OM_LIVE_KEY_TAG in the top 4 bits, 28 bits of its hash): the set of a
- * previous segment at the same path, if no live process holds any of its
- * semaphores and it is ours, is removed first.  A path whose key is busy
+ * previous segment at the same path is removed first if it is ours, was
+ * used, no live process holds any of its semaphores, and no file is at
+ * path (two processes creating the first segment at once keep theirs).  A path whose key is busy
  * with live holders gets a random key in the same space. */
 int om_live_create(uint32_t n, mode_t mode, const char *path, uint32_t *key);
 #define OM_LIVE_KEY_TAG 0xAu /* a key >> 28 of this is onionmeter's */

@@ -36,9 +36,13 @@ PY
 # 2. rules: syntax and unit tests (every alert, firing and not)
 promtool check rules "$D/prometheus/onionmeter-rules.yml"
 (cd "$D/prometheus" && promtool test rules onionmeter-rules.test.yml) || om_fail "alert unit tests"
-"$PY" - "$D/prometheus" <<'PY' || om_fail "alert tests incomplete or stale"
-import sys, yaml
+"$PY" - "$D/prometheus" "$OM_SRC/docs/runbooks.md" <<'PY' || om_fail "alert tests incomplete or stale"
+import re, sys, yaml
 d = sys.argv[1]
+# every runbook_url names a section of docs/runbooks.md
+anchors = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
+           for h in re.findall(r"^## (.+)$", open(sys.argv[2]).read(), re.M)}
+base = "file:///usr/share/doc/onionmeter/runbooks.md#"
 rules = {r["alert"]: r for g in yaml.safe_load(open(d + "/onionmeter-rules.yml"))["groups"] for r in g["rules"]}
 tests = yaml.safe_load(open(d + "/onionmeter-rules.test.yml"))["tests"]
 fires, quiet = set(), set()
@@ -46,13 +50,15 @@ for t in tests:
     for c in t["alert_rule_test"]:
         (fires if c["exp_alerts"] else quiet).add(c["alertname"])
         for a in c["exp_alerts"]:
-            assert a["exp_annotations"]["runbook"] == rules[c["alertname"]]["annotations"]["runbook"], c["alertname"]
+            assert a["exp_annotations"]["runbook_url"] == rules[c["alertname"]]["annotations"]["runbook_url"], c["alertname"]
 missing = set(rules) - (fires & quiet)
 assert not missing, "alerts without both a firing and a quiet case: %s" % sorted(missing)
 for r in rules.values():
     assert r["labels"]["severity"] in ("warning", "critical") and "for" in r
-    assert {"summary", "description", "runbook"} <= set(r["annotations"]), r["alert"]
-print("ok: %d alerts, each tested firing and quiet, with severity, for, summary, description, runbook" % len(rules))
+    assert {"summary", "description", "runbook_url"} <= set(r["annotations"]), r["alert"]
+    u = r["annotations"]["runbook_url"]
+    assert u.startswith(base) and u[len(base):] in anchors, (r["alert"], u)
+print("ok: %d alerts, each tested firing and quiet, with severity, for, summary, description, and a runbook_url to its section of docs/runbooks.md" % len(rules))
 PY
 
 # 3. dashboard: valid PromQL, only metrics the exporter serves

@@ -8,6 +8,7 @@
 #include "render.h"
 #include "torctl.h"
 #include "torview.h"
+#include "webauth.h"
 
 #define OM_MAX_ITEMS 16
 
@@ -17,6 +18,8 @@ struct app {
 	struct om_events events[OM_MAX_ITEMS];
 	int nsrc;
 	int leaks_endpoint;
+	const char *telemetry_path; /* --web.telemetry-path, default /metrics */
+	struct om_webauth *auth;    /* --web.config.file's users, or NULL */
 	/* what the log last said of each segment: -1 nothing yet, 0 down, 1 up */
 	int logged[OM_MAX_ITEMS];
 	unsigned logged_attaches[OM_MAX_ITEMS];

@@ -33,6 +33,7 @@ static const char *reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
@@ -182,12 +183,14 @@ static void respond(struct om_http_conn *c, int head_only, struct om_http_resp *
 	wr->body = r->body;
 	n = asprintf(&wr->head,
 		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		     "%s%s%s"
+		     "%s%s%s%s%s%s"
 		     "X-Content-Type-Options: nosniff\r\nConnection: %s\r\n\r\n",
 		     r->status, reason(r->status),
 		     r->content_type ? r->content_type : "text/plain; charset=utf-8",
 		     r->body.len, r->allow ? "Allow: " : "", r->allow ? r->allow : "",
-		     r->allow ? "\r\n" : "", c->keep_alive ? "keep-alive" : "close");
+		     r->allow ? "\r\n" : "", r->challenge ? "WWW-Authenticate: " : "",
+		     r->challenge ? r->challenge : "", r->challenge ? "\r\n" : "",
+		     c->keep_alive ? "keep-alive" : "close");
 	if (n < 0) {
 		om_buf_free(&wr->body);
 		free(wr);

@@ -27,6 +27,7 @@ struct om_http_resp {
 	const char *content_type;
 	struct om_buf body;
 	const char *allow; /* for 405 */
+	const char *challenge; /* for 401: the WWW-Authenticate value */
 };
 
 typedef void (*om_http_handler)(const struct om_http_req *req,

@@ -150,6 +150,9 @@ long om_http_parse(const char *buf, size_t len, struct om_http_req *req)
 				req->has_body = 1;
 		} else if (IS("Transfer-Encoding")) {
 			req->has_body = 1;
+		} else if (IS("Authorization")) {
+			req->auth = v;
+			req->auth_len = (size_t)(ve - v);
 		}
 #undef IS
 		p = eol + 2;

@@ -15,6 +15,8 @@ struct om_http_req {
 	int keep_alive;
 	int openmetrics;  /* Accept prefers application/openmetrics-text (q-values) */
 	int has_body;     /* Content-Length > 0 or chunked: we refuse those */
+	const char *auth; /* the Authorization field's value, or NULL ... */
+	size_t auth_len;  /* ... and its length (into the caller's buffer) */
 };
 
 /* Returns the length of a complete request head at buf, 0 if more bytes

@@ -71,6 +71,15 @@ static const char usage[] =
 "      --tor-password-file FILE\n"
 "                        authenticate with the password in FILE (one line)\n"
 "                        instead of tor's cookie file\n"
+"      --web.config.file FILE\n"
+"                        exporter-toolkit's web configuration: basic_auth_users\n"
+"                        (USER: bcrypt hash) asks every client but /-/healthy\n"
+"                        for a password; TLS is not built in (put a proxy in\n"
+"                        front, see onionmeter-exporter(1))\n"
+"      --web.telemetry-path PATH\n"
+"                        where the metrics are served (default /metrics)\n"
+"      --log.level LEVEL debug, info (default), warn or error\n"
+"      --log.format FMT  logfmt (default) or json\n"
 "      --leaks-endpoint  serve the recent leak events as JSON on /leaks.\n"
 "                        Off by default: events hold destination addresses\n"
 "                        and names, which /metrics never shows\n"
@@ -378,7 +387,7 @@ static int once(struct app *a, enum om_format fmt, int report, const struct om_r
 int main(int argc, char **argv)
 {
 	enum { O_RUN_COMMAND = 256, O_RUN_EXIT, O_RUN_UNSEEN, O_FAIL_ON_LEAK, O_KINTERVAL,
-	       O_KSCOPE, O_TOR_CONTROL, O_TOR_PASSWORD, O_OWNER };
+	       O_KSCOPE, O_TOR_CONTROL, O_TOR_PASSWORD, O_OWNER, O_WEBCONF, O_TELEMETRY, O_LOGLEVEL, O_LOGFORMAT };
 	static const struct option opts[] = {
 		{ "listen", required_argument, 0, 'l' },
 		{ "web.listen-address", required_argument, 0, 'l' },
@@ -396,6 +405,10 @@ int main(int argc, char **argv)
 		{ "tor-control", required_argument, 0, O_TOR_CONTROL },
 		{ "tor-password-file", required_argument, 0, O_TOR_PASSWORD },
 		{ "segment-owner", required_argument, 0, O_OWNER },
+		{ "web.config.file", required_argument, 0, O_WEBCONF },
+		{ "web.telemetry-path", required_argument, 0, O_TELEMETRY },
+		{ "log.level", required_argument, 0, O_LOGLEVEL },
+		{ "log.format", required_argument, 0, O_LOGFORMAT },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -409,7 +422,8 @@ int main(int argc, char **argv)
 	struct om_run run = { 0, -1, 0, 0 };
 	struct om_kscope scope = { OM_KSCOPE_NETNS, 0, 0 };
 	unsigned long kinterval = 500;
-	const char *why, *tor_password = 0;
+	const char *why, *tor_password = 0, *webconf = 0;
+	static struct om_webauth auth;
 	char *end;
 	enum om_format fmt = OM_FMT_PROMETHEUS;
 	uv_signal_t sigterm, sigint, sighup;
@@ -482,6 +496,33 @@ int main(int argc, char **argv)
 			break;
 		case O_TOR_PASSWORD:
 			tor_password = optarg;
+			break;
+		case O_WEBCONF:
+			webconf = optarg;
+			break;
+		case O_TELEMETRY:
+			if (optarg[0] != '/' || strpbrk(optarg, "?# \t") || !strcmp(optarg, "/") ||
+			    !strncmp(optarg, "/-/", 3)) {
+				fprintf(stderr, "onionmeter-exporter: --web.telemetry-path %s: want an "
+					"absolute path other than /, /-/... and without ?, # or blanks\n",
+					optarg);
+				return 2;
+			}
+			app.telemetry_path = optarg;
+			break;
+		case O_LOGLEVEL:
+			if (om_xlog_config(optarg, 0) < 0) {
+				fprintf(stderr, "onionmeter-exporter: --log.level %s: want debug, info, "
+					"warn or error\n", optarg);
+				return 2;
+			}
+			break;
+		case O_LOGFORMAT:
+			if (om_xlog_config(0, optarg) < 0) {
+				fprintf(stderr, "onionmeter-exporter: --log.format %s: want logfmt or "
+					"json\n", optarg);
+				return 2;
+			}
 			break;
 		case O_OWNER:
 			if (nowners == (int)(sizeof owners / sizeof owners[0]) ||
@@ -564,6 +605,17 @@ int main(int argc, char **argv)
 	if (once_mode)
 		return once(&app, fmt, report, &run, fail_on_leak);
 
+	if (!app.telemetry_path)
+		app.telemetry_path = "/metrics";
+	if (webconf) {
+		char err[512];
+
+		if (om_webauth_load(&auth, webconf, err, sizeof err) < 0) {
+			fprintf(stderr, "onionmeter-exporter: --web.config.file %s\n", err);
+			return 2;
+		}
+		app.auth = &auth;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	loop = uv_default_loop();
 	om_http_init(&app.srv, loop, om_app_handle, &app);
@@ -588,7 +640,8 @@ int main(int argc, char **argv)
 	uv_signal_start(&sighup, on_hup, SIGHUP);
 	for (i = 0; i < nlisten; i++)
 		om_xlog("info", "listening", "address", listen[i], "version", OM_VERSION,
-			"revision", OM_REVISION, (char *)0);
+			"revision", OM_REVISION, "path", app.telemetry_path,
+			"auth", app.auth ? "basic" : "none", (char *)0);
 	log_on = 1;
 	om_app_collect(&app, 0);
 	if (app.ntors && om_app_tor_start(&app, loop, tor_password, &why) < 0) {

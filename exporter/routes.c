@@ -39,7 +39,15 @@ void om_app_handle(const struct om_http_req *req, struct om_http_resp *r, void *
 		om_buf_printf(&r->body, "405 Method Not Allowed\n");
 		return;
 	}
-	if (path_is(req, "/metrics")) {
+	/* every page but the liveness probe, which tells nothing */
+	if (a->auth && !path_is(req, "/-/healthy") &&
+	    !(req->auth && om_webauth_check(a->auth, req->auth, req->auth_len))) {
+		r->status = 401;
+		r->challenge = "Basic realm=\"onionmeter\", charset=\"UTF-8\"";
+		om_buf_printf(&r->body, "401 Unauthorized\n");
+		return;
+	}
+	if (path_is(req, a->telemetry_path)) {
 		int om = req->openmetrics;
 
 		r->content_type = om ? OM_CT_OPENMETRICS : OM_CT_PROMETHEUS;
@@ -51,10 +59,10 @@ void om_app_handle(const struct om_http_req *req, struct om_http_resp *r, void *
 		om_buf_printf(&r->body,
 			      "<!doctype html><html><head><title>onionmeter exporter</title>"
 			      "</head><body><h1>onionmeter exporter %s</h1><ul>"
-			      "<li><a href=\"metrics\">metrics</a></li>"
+			      "<li><a href=\"%s\">metrics</a></li>"
 			      "<li><a href=\"-/healthy\">healthy</a></li>"
 			      "<li><a href=\"-/ready\">ready</a></li>%s</ul></body></html>\n",
-			      OM_VERSION,
+			      OM_VERSION, a->telemetry_path + 1,
 			      a->leaks_endpoint ? "<li><a href=\"leaks\">leak events</a></li>" : "");
 	} else if (a->leaks_endpoint && path_is(req, "/leaks")) {
 		r->content_type = "application/json";
@@ -76,7 +84,7 @@ void om_app_handle(const struct om_http_req *req, struct om_http_resp *r, void *
 			r->status = 503;
 	} else {
 		r->status = 404;
-		om_buf_printf(&r->body, "404 Not Found; try /metrics\n");
+		om_buf_printf(&r->body, "404 Not Found; try %s\n", a->telemetry_path);
 	}
 }
 

@@ -23,14 +23,23 @@ for f in files:
     print("ok: parses", os.path.relpath(f, d))
 k8s = docs[os.path.join(d, "kubernetes", "onionmeter-sidecar.yaml")]
 kinds = {x["kind"] for x in k8s}
-assert kinds == {"Deployment", "Service", "ServiceMonitor", "PrometheusRule"}, kinds
+assert kinds == {"Deployment", "Service", "ServiceMonitor", "PodMonitor", "NetworkPolicy", "PrometheusRule"}, kinds
 rule = [x for x in k8s if x["kind"] == "PrometheusRule"][0]
 assert rule["spec"] == docs[os.path.join(d, "prometheus", "onionmeter-rules.yml")][0], \
     "PrometheusRule differs from prometheus/onionmeter-rules.yml"
 svc = [x for x in k8s if x["kind"] == "Service"][0]
 mon = [x for x in k8s if x["kind"] == "ServiceMonitor"][0]
 assert all(svc["metadata"]["labels"].get(k) == v for k, v in mon["spec"]["selector"]["matchLabels"].items())
-print("ok: PrometheusRule == rules file; ServiceMonitor selects the Service")
+pm = [x for x in k8s if x["kind"] == "PodMonitor"][0]
+np = [x for x in k8s if x["kind"] == "NetworkPolicy"][0]
+dep = [x for x in k8s if x["kind"] == "Deployment"][0]
+pod_labels = dep["spec"]["template"]["metadata"]["labels"]
+ports = {p["name"] for c in dep["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])}
+assert all(pod_labels.get(k) == v for k, v in pm["spec"]["selector"]["matchLabels"].items())
+assert all(pod_labels.get(k) == v for k, v in np["spec"]["podSelector"]["matchLabels"].items())
+assert {e["port"] for e in pm["spec"]["podMetricsEndpoints"]} <= ports
+assert {p["port"] for r in np["spec"]["ingress"] for p in r["ports"]} <= ports
+print("ok: PrometheusRule == rules file; ServiceMonitor selects the Service; PodMonitor and NetworkPolicy select the pod and its metrics port")
 PY
 
 # 2. rules: syntax and unit tests (every alert, firing and not)

@@ -207,4 +207,50 @@ if command -v strace >/dev/null; then
 		{ cat "$OM_TMP/late.err" "$OM_TMP/write.trace" >&2; om_fail "$lines log lines in $writes writes"; }
 	echo "ok: $lines log lines, $writes write() calls"
 fi
+# exporter conventions: --web.config.file (basic auth, bcrypt through the
+# system's crypt_r), --web.telemetry-path, --log.level, --log.format
+HASH=$("$PY" -W ignore -c 'import crypt; print(crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 5)))')
+case $HASH in '$2'*) ;; *) om_fail "no bcrypt hash from Python's crypt: $HASH" ;; esac
+printf 'basic_auth_users:\n  prom: %s\n  "other user": '"'"'%s'"'"'\n' "$HASH" "$HASH" >"$OM_TMP/web.yml"
+P5=$(om_free_port)
+LD_PRELOAD= om_bg "$OM_EXPORTER" --listen "127.0.0.1:$P5" --segment "$seg" --kernel-interval 0 \
+	--web.config.file "$OM_TMP/web.yml" --web.telemetry-path /custom/metrics \
+	--log.format json --log.level info 2>"$OM_TMP/web.err"
+om_wait_port 127.0.0.1 "$P5"
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(code "http://127.0.0.1:$P5/custom/metrics")" = 401 ] || om_fail "no password: not 401"
+curl -s -D - -o /dev/null "http://127.0.0.1:$P5/custom/metrics" | grep -qi '^WWW-Authenticate: Basic realm="onionmeter"' ||
+	om_fail "401 without a Basic challenge"
+[ "$(code -u prom:wrong "http://127.0.0.1:$P5/custom/metrics")" = 401 ] || om_fail "a wrong password was let in"
+[ "$(code -u nobody:s3cret "http://127.0.0.1:$P5/custom/metrics")" = 401 ] || om_fail "an unknown user was let in"
+[ "$(code -u prom:s3cret "http://127.0.0.1:$P5/custom/metrics")" = 200 ] || om_fail "the right password was refused"
+[ "$(code -u 'other user:s3cret' "http://127.0.0.1:$P5/custom/metrics")" = 200 ] || om_fail "a quoted user name was refused"
+curl -s -u prom:s3cret "http://127.0.0.1:$P5/custom/metrics" | grep -q '^onionmeter_segment_up ' || om_fail "no metrics at the telemetry path"
+[ "$(code -u prom:s3cret "http://127.0.0.1:$P5/metrics")" = 404 ] || om_fail "/metrics still served beside --web.telemetry-path"
+[ "$(code "http://127.0.0.1:$P5/-/healthy")" = 200 ] || om_fail "/-/healthy asks for a password"
+[ "$(code "http://127.0.0.1:$P5/-/ready")" = 401 ] || om_fail "/-/ready is open without a password"
+"$PY" - "$OM_TMP/web.err" <<'PY' || om_fail "--log.format json: not one JSON object per line"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+objs = [json.loads(l) for l in lines]
+assert objs and all({"ts", "level", "msg"} <= set(o) for o in objs), objs
+assert any(o["msg"] == "listening" and o["path"] == "/custom/metrics" and o["auth"] == "basic" for o in objs), objs
+PY
+echo "ok: basic auth (401 with a challenge, wrong and unknown refused, bcrypt users let in), /custom/metrics, JSON log lines"
+# --log.level warn: the info lines are not written
+P6=$(om_free_port)
+LD_PRELOAD= om_bg "$OM_EXPORTER" --listen "127.0.0.1:$P6" --segment "$seg" --kernel-interval 0 --log.level warn 2>"$OM_TMP/warn.err"
+om_wait_port 127.0.0.1 "$P6"
+! grep -q 'level=info' "$OM_TMP/warn.err" || om_fail "--log.level warn wrote info lines"
+# what the exporter cannot do, it says before it starts
+printf 'tls_server_config:\n  cert_file: x\n' >"$OM_TMP/tls.yml"
+LD_PRELOAD= "$OM_EXPORTER" --web.config.file "$OM_TMP/tls.yml" --segment "$seg" 2>"$OM_TMP/tls.err" && om_fail "a TLS config was accepted"
+grep -q 'TLS is not built into onionmeter-exporter: terminate TLS in a proxy' "$OM_TMP/tls.err" || om_fail "TLS refusal: $(cat "$OM_TMP/tls.err")"
+printf 'basic_auth_users:\n  prom: plaintext\n' >"$OM_TMP/plain.yml"
+LD_PRELOAD= "$OM_EXPORTER" --web.config.file "$OM_TMP/plain.yml" --segment "$seg" 2>"$OM_TMP/plain.err" && om_fail "a plain-text password was accepted"
+grep -q "plain.yml:2: user 'prom': want a bcrypt hash" "$OM_TMP/plain.err" || om_fail "plain password refusal: $(cat "$OM_TMP/plain.err")"
+for bad in "--log.level loud" "--log.format xml" "--web.telemetry-path metrics"; do
+	LD_PRELOAD= "$OM_EXPORTER" $bad --segment "$seg" 2>/dev/null && om_fail "$bad was accepted"
+done
+echo "ok: --log.level warn; TLS config, plain passwords, unknown levels, formats and paths refused with a reason"
 echo PASS

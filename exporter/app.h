@@ -29,6 +29,8 @@ struct app {
 	int kernel_on;
 	int kernel_logged; /* -1 nothing yet, 0 down, 1 up */
 	unsigned long kernel_ms; /* --kernel-interval */
+	unsigned kernel_slow;    /* polls in a row spaced out for their length */
+	int kernel_said_slow;    /* ... and whether the log said so */
 	/* Tor's view (--tor-control) */
 	struct om_tview tv;
 	struct om_torctl tors[OM_TV_TORS];

@@ -229,9 +229,14 @@ static uint64_t kernel_next_ms(struct app *a)
 	double slow = a->kv.poll_seconds * 1000.0 * 20.0;
 	uint64_t ms = slow > (double)a->kernel_ms ? (uint64_t)slow : a->kernel_ms;
 
-	if (log_on && (ms > a->kernel_ms) != (a->kv.interval_seconds * 1000.0 > (double)a->kernel_ms)) {
+	/* said when it lasts: one long poll (the first, cold; a busy moment
+	 * on a loaded host) is not news */
+	a->kernel_slow = ms > a->kernel_ms ? a->kernel_slow + 1 : 0;
+	if (log_on && ((a->kernel_slow == 2 && !a->kernel_said_slow) ||
+		       (!a->kernel_slow && a->kernel_said_slow))) {
 		char v[32];
 
+		a->kernel_said_slow = a->kernel_slow > 0;
 		snprintf(v, sizeof v, "%llu", (unsigned long long)ms);
 		om_xlog(ms > a->kernel_ms ? "warn" : "info",
 			ms > a->kernel_ms ? "kernel view slowed: polls are long" : "kernel view at its interval",

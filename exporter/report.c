@@ -275,7 +275,7 @@ static void text(struct om_buf *b, const struct om_source *src, int n,
 			for (w = line; w && *w; w++)
 				if (*w == '\n' || *w == '\t' || *w == '\r')
 					*w = ' ';
-			om_text_str(c, cap, line ? line : run->command);
+			om_text_cmd(c, cap, line ? line : run->command);
 			free(line);
 			om_buf_printf(b, "  command: %s\n", c);
 			free(c);

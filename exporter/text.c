@@ -29,19 +29,29 @@ void om_json_str(struct om_buf *b, const char *s)
 	om_buf_put(b, "\"", 1);
 }
 
-void om_text_str(char *out, size_t n, const char *s)
+static void text(char *out, size_t n, const char *s, int backslash)
 {
 	size_t o = 0;
 
 	for (; *s && o + 5 < n; s++) {
 		unsigned char ch = (unsigned char)*s;
 
-		if (ch < 0x20 || ch >= 0x7f || ch == '\\')
+		if (ch < 0x20 || ch >= 0x7f || (ch == '\\' && backslash))
 			o += (size_t)snprintf(out + o, n - o, "\\x%02x", ch);
 		else
 			out[o++] = (char)ch;
 	}
 	out[o] = '\0';
+}
+
+void om_text_str(char *out, size_t n, const char *s)
+{
+	text(out, n, s, 1);
+}
+
+void om_text_cmd(char *out, size_t n, const char *s)
+{
+	text(out, n, s, 0);
 }
 
 void om_event_dest(char *out, size_t n, const struct om_event *e)

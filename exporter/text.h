@@ -22,6 +22,9 @@ extern const char *const om_dir_names[OM_NDIR];
 void om_json_str(struct om_buf *b, const char *s);
 /* s escaped into out (n bytes, always terminated). */
 void om_text_str(char *out, size_t n, const char *s);
+/* The same for a command line the user may copy back into a shell: only
+ * bytes a terminal would act on are escaped, a backslash stays one. */
+void om_text_cmd(char *out, size_t n, const char *s);
 /* "ADDR:PORT", "[ADDR6]:PORT" or the name, escaped; a cut name ends "...". */
 void om_event_dest(char *out, size_t n, const struct om_event *e);
 void om_event_time(char *out, size_t n, uint64_t ns); /* ISO 8601, UTC */

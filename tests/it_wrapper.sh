@@ -153,4 +153,23 @@ fi
 "$OM_RUN" -- /bin/true 2>"$OM_TMP/err"
 [ ! -s "$OM_TMP/err" ] || om_fail "a warning for an ordinary program: $(cat "$OM_TMP/err")"
 echo "ok: setuid, static and Go programs are named"
+
+# a command that cannot run: said as a shell would, with its status
+out=$("$OM_RUN" -- nosuchcmd-onionmeter 2>&1) && rc=0 || rc=$?
+[ "$rc" = 127 ] && [ "$out" = "onionmeter-run: nosuchcmd-onionmeter: command not found" ] ||
+	om_fail "missing command: status $rc, '$out'"
+echo 'echo hi' >"$OM_TMP/notexec"
+chmod 644 "$OM_TMP/notexec"
+out=$("$OM_RUN" --report -- "$OM_TMP/notexec" 2>&1) && rc=0 || rc=$?
+[ "$rc" = 126 ] && [ "$out" = "onionmeter-run: $OM_TMP/notexec: not an executable file" ] ||
+	om_fail "non-executable: status $rc, '$out'"
+# the report's command line is one a shell runs as the same command
+cd "$OM_TMP"
+"$OM_RUN" --report -- sh -c 'printf "%s|" "$@" >"$0"' args.out 'a b' "it's" 'back\slash' '$HOME' 2>report.txt
+cmd=$(sed -n 's/^  command: //p' report.txt)
+want=$(cat args.out)
+rm args.out
+eval "$cmd"
+[ "$(cat args.out)" = "$want" ] || om_fail "the report's command line ($cmd) runs as another command: $(cat args.out), want $want"
+echo "ok: missing (127) and non-executable (126) commands said plainly; the report's command line runs as typed: $cmd"
 echo PASS

@@ -178,8 +178,9 @@ off:
 	{
 		char pid[24];
 
-		om_say("disabled for this process (pid ", om_udec(pid, (unsigned long long)getpid()),
-		       "): ", why, "; segment ", om_cfg.segment, (char *)0);
+		om_say("not counting this process (pid ", om_udec(pid, (unsigned long long)getpid()),
+		       "): ", why, "; segment ", om_cfg.segment,
+		       om_cfg.enforce ? " (the policy is still enforced)" : "", (char *)0);
 	}
 off_quiet:
 	__atomic_store_n(&om_proc.state, OM_ST_OFF, __ATOMIC_RELEASE);

@@ -12,7 +12,7 @@ check() { # NAME OUTPUT
 		grep -Eq '^  onion +230 B +1\.0 MiB +0  success=1 proxy_error=1$' "$2" &&
 		grep -Eq '^  direct +82 B +1\.0 MiB +0  success=1$' "$2" &&
 		grep -q '^onionmeter_dials_total{class="onion",outcome="success"} 1$' "$2" ||
-		{ cat "$2" >&2; om_fail "$1: the demo's report is not what the README shows"; }
+		{ cat "$2" >&2; om_fail "$1: the demo's report is not what it must show"; }
 	echo "ok: $1"
 }
 OM_BUILD=$OM_BUILD bash "$OM_SRC/scripts/demo" >"$OM_TMP/demo.out" 2>&1 ||

@@ -125,11 +125,11 @@ PY
 exporter_flags $(cat "$OM_TMP/k8s-exporter-args")
 grep -q '^ENTRYPOINT \["onionmeter-run", "--exporter", ":9477", "--"\]' "$D/container/Dockerfile" ||
 	om_fail "Dockerfile entrypoint"
-# the README's Dockerfile snippets: every line an instruction, a comment or
+# the docs' Dockerfile snippets: every line an instruction, a comment or
 # a continuation (an instruction cannot carry a trailing comment)
-"$PY" - "$OM_SRC/README.md" <<'PY' || om_fail "a Dockerfile snippet in the README does not parse"
+"$PY" - "$OM_SRC/README.md" "$OM_SRC"/docs/*.md <<'PY' || om_fail "a Dockerfile snippet in the docs does not parse"
 import re, sys
-text = open(sys.argv[1]).read()
+text = "".join(open(f).read() for f in sys.argv[1:])
 blocks = re.findall(r"```dockerfile\n(.*?)```", text, re.S)
 assert blocks, "no dockerfile snippet"
 ins = re.compile(r"^(FROM|RUN|CMD|LABEL|EXPOSE|ENV|ADD|COPY|ENTRYPOINT|VOLUME|USER|WORKDIR|ARG|ONBUILD|STOPSIGNAL|HEALTHCHECK|SHELL) ")
@@ -143,7 +143,7 @@ for b in blocks:
             if line.startswith("FROM "):
                 assert len(line.split()) in (2, 4), "FROM takes an image (AS name): " + line
         cont = line.rstrip().endswith("\\")
-print("ok: %d Dockerfile snippet(s) in the README parse" % len(blocks))
+print("ok: %d Dockerfile snippet(s) in the docs parse" % len(blocks))
 PY
 "$OM_RUN" --help | grep -q -- '--exporter ADDR' || om_fail "onionmeter-run lost --exporter"
 for v in $(grep -ho 'ONIONMETER_[A-Z_]*' "$D"/systemd/* "$D"/kubernetes/* "$D"/container/* | sort -u); do

@@ -31,6 +31,11 @@ usr/$LIBDIR/onionmeter/libonionmeter.so
 usr/libexec/onionmeter/onionmeter-supervise
 usr/share/doc/onionmeter/LICENSE
 usr/share/doc/onionmeter/README.md
+usr/share/doc/onionmeter/design.md
+usr/share/doc/onionmeter/operating.md
+usr/share/doc/onionmeter/performance.md
+usr/share/doc/onionmeter/runbooks.md
+usr/share/doc/onionmeter/testing.md
 usr/share/man/man1/onionmeter-exporter.1
 usr/share/man/man1/onionmeter-run.1
 usr/share/man/man7/onionmeter.7

@@ -368,6 +368,12 @@ void om_procs_from(const char *map, const struct om_geom *g, uint64_t hwm_seen,
 		copy_str(p->cmd, s->cmd, sizeof p->cmd);
 		p->live = live && live[i];
 		memset(p->socks, 0, sizeof p->socks);
+		memset(p->bytes, 0, sizeof p->bytes);
+		memset(p->open, 0, sizeof p->open);
+		for (unsigned t = 0; t < OM_TBLOCKS; t++)
+			for (int c = 0; c < OM_NCLASS; c++)
+				for (int d = 0; d < OM_NDIR; d++)
+					p->bytes[c][d] += ld(&s->t[t].bytes[c][d]);
 		if (p->live && __atomic_load_n(&s->head.settled, __ATOMIC_RELAXED) ==
 				       __atomic_load_n(&s->head.claims, __ATOMIC_RELAXED)) {
 			int c;
@@ -376,6 +382,11 @@ void om_procs_from(const char *map, const struct om_geom *g, uint64_t hwm_seen,
 				int64_t n = (int64_t)(ld(&s->p.socks_opened[c]) - ld(&s->p.socks_closed[c]));
 
 				p->socks[c] = n > 0 ? (uint64_t)n : 0;
+			}
+			for (c = 0; c < OM_NCLASS; c++) {
+				int64_t n = (int64_t)(ld(&s->p.opened[c]) - ld(&s->p.closed[c]));
+
+				p->open[c] = n > 0 ? (uint64_t)n : 0;
 			}
 		}
 		out->n++;

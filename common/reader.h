@@ -59,6 +59,11 @@ struct om_proc_info {
 	uint32_t pid;
 	int live;
 	uint64_t socks[OM_NKCLASS]; /* TCP sockets it holds now by peer, if live */
+	/* the slot's bytes, over every process that held it (a slot is
+	 * reused: the counts stay for the next holder), and the connections
+	 * open now if live */
+	uint64_t bytes[OM_NCLASS][OM_NDIR];
+	uint64_t open[OM_NCLASS];
 	char comm[16];
 	char cmd[OM_CMD_LEN]; /* its command line, NULs made spaces; may be empty */
 };

@@ -51,6 +51,9 @@ void om_app_views(const struct app *a, struct om_views *w);
 int om_app_tor_start(struct app *a, uv_loop_t *loop, const char *password_file,
 		     const char **why);
 void om_app_tor_stop(struct app *a);
+/* watch.c: --watch, the summary redrawn every `every` seconds until
+ * SIGINT or SIGTERM */
+int om_watch(struct app *a, double every);
 /* routes.c: the HTTP handler */
 void om_app_handle(const struct om_http_req *req, struct om_http_resp *r, void *arg);
 

@@ -39,6 +39,9 @@ static const char usage[] =
 "                        that owner can write\n"
 "      --once            print one exposition to stdout and exit; exit\n"
 "                        status 1 if any segment is down\n"
+"      --watch[=SECONDS] the summary redrawn every SECONDS (default 1) with\n"
+"                        rates, the busiest processes and the latest leaks,\n"
+"                        until Ctrl-C; plain lines when not on a terminal\n"
 "  -f, --format FMT      output of --once: prometheus (default),\n"
 "                        openmetrics, json or summary (json and summary\n"
 "                        include the recent leak events), report or\n"
@@ -366,8 +369,17 @@ static int once(struct app *a, enum om_format fmt, int report, const struct om_r
 		om_app_collect(a, fmt == OM_FMT_JSON || fmt == OM_FMT_SUMMARY);
 		struct om_views w;
 
+		/* the humans' and JSON views name each process */
+		for (i = 0; (fmt == OM_FMT_JSON || fmt == OM_FMT_SUMMARY) && i < a->nsrc; i++)
+			if (a->src[i].up && (procs[i] = malloc(sizeof *procs[i])) &&
+			    om_reader_procs(&a->readers[i], procs[i]) == 0)
+				a->src[i].procs = procs[i];
 		om_app_views(a, &w);
 		om_render(&b, fmt, a->src, a->nsrc, 0, &w);
+		for (i = 0; i < a->nsrc; i++) {
+			a->src[i].procs = 0;
+			free(procs[i]);
+		}
 		for (i = 0; i < a->nsrc; i++)
 			if (!a->src[i].up) {
 				fprintf(stderr, "onionmeter-exporter: segment %s is down: %s\n",
@@ -392,7 +404,7 @@ static int once(struct app *a, enum om_format fmt, int report, const struct om_r
 int main(int argc, char **argv)
 {
 	enum { O_RUN_COMMAND = 256, O_RUN_EXIT, O_RUN_UNSEEN, O_FAIL_ON_LEAK, O_KINTERVAL,
-	       O_KSCOPE, O_TOR_CONTROL, O_TOR_PASSWORD, O_OWNER, O_WEBCONF, O_TELEMETRY, O_LOGLEVEL, O_LOGFORMAT };
+	       O_KSCOPE, O_TOR_CONTROL, O_TOR_PASSWORD, O_OWNER, O_WEBCONF, O_TELEMETRY, O_LOGLEVEL, O_LOGFORMAT, O_WATCH };
 	static const struct option opts[] = {
 		{ "listen", required_argument, 0, 'l' },
 		{ "web.listen-address", required_argument, 0, 'l' },
@@ -414,6 +426,7 @@ int main(int argc, char **argv)
 		{ "web.telemetry-path", required_argument, 0, O_TELEMETRY },
 		{ "log.level", required_argument, 0, O_LOGLEVEL },
 		{ "log.format", required_argument, 0, O_LOGFORMAT },
+		{ "watch", optional_argument, 0, O_WATCH },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -429,6 +442,7 @@ int main(int argc, char **argv)
 	unsigned long kinterval = 500;
 	const char *why, *tor_password = 0, *webconf = 0;
 	static struct om_webauth auth;
+	double watch_s = 0;
 	char *end;
 	enum om_format fmt = OM_FMT_PROMETHEUS;
 	uv_signal_t sigterm, sigint, sighup;
@@ -502,6 +516,14 @@ int main(int argc, char **argv)
 		case O_TOR_PASSWORD:
 			tor_password = optarg;
 			break;
+		case O_WATCH:
+			watch_s = optarg ? strtod(optarg, &end) : 1.0;
+			if (optarg && (*end || end == optarg || !(watch_s >= 0.1 && watch_s <= 3600))) {
+				fprintf(stderr, "onionmeter-exporter: --watch=%s: want seconds from "
+					"0.1 to 3600\n", optarg);
+				return 2;
+			}
+			break;
 		case O_WEBCONF:
 			webconf = optarg;
 			break;
@@ -564,7 +586,7 @@ int main(int argc, char **argv)
 	om_config_read(&cfg, om_env_plain, warn_config);
 	/* the environment's tors are for a running exporter; --once and
 	 * --remove leave them alone */
-	if (!app.ntors && !once_mode && !remove && kinterval && tor_env(&app) < 0)
+	if (!app.ntors && !once_mode && !remove && !watch_s && kinterval && tor_env(&app) < 0)
 		return 2;
 	if (app.ntors && (once_mode || remove || !kinterval)) {
 		fprintf(stderr, "onionmeter-exporter: --tor-control needs the kernel's list "
@@ -609,6 +631,8 @@ int main(int argc, char **argv)
 	}
 	if (once_mode)
 		return once(&app, fmt, report, &run, fail_on_leak);
+	if (watch_s > 0)
+		return om_watch(&app, watch_s);
 
 	if (!app.telemetry_path)
 		app.telemetry_path = "/metrics";

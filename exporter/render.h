@@ -12,6 +12,7 @@ struct om_source {
 	struct om_reader *r;
 	struct om_totals t;
 	struct om_events *ev; /* leak events; NULL where not wanted */
+	struct om_procs *procs; /* each slot's last holder; NULL where not wanted */
 	int up;
 	/* What the last scrape that found the segment up read.  While it is
 	 * down, the leak and uncounted counters repeat these (zeros before it
@@ -48,6 +49,10 @@ void om_render_events_json(struct om_buf *b, const struct om_source *src, int n)
 void om_render_json(struct om_buf *b, const struct om_source *src, int n);
 void om_render_summary(struct om_buf *b, const struct om_source *src, int n);
 void om_json_totals(struct om_buf *b, const struct om_totals *t);
+/* The per-process lines of the summary: every live slot and every slot
+ * that moved bytes, its last holder named.  max: at most this many
+ * (0: all), the busiest first. */
+void om_text_procs(struct om_buf *b, const struct om_procs *p, int max);
 void om_text_classes(struct om_buf *b, const struct om_totals *t);
 
 /* report.c: the report of one run (onionmeter-run --report): a verdict,

@@ -2,6 +2,7 @@
  * the leak events alone (/leaks). */
 #include "render.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "om_version.h"
@@ -105,6 +106,96 @@ void om_text_classes(struct om_buf *b, const struct om_totals *t)
 	}
 }
 
+static uint64_t slot_total(const struct om_proc_info *p)
+{
+	uint64_t t = 0;
+	int c;
+
+	for (c = 0; c < OM_NCLASS; c++)
+		t += p->bytes[c][OM_EGRESS] + p->bytes[c][OM_INGRESS];
+	return t;
+}
+
+static void json_procs(struct om_buf *b, const struct om_procs *ps)
+{
+	int i, c, first = 1;
+
+	om_buf_printf(b, ",\"processes\":[");
+	for (i = 0; i < ps->n; i++) {
+		const struct om_proc_info *p = &ps->p[i];
+
+		if (!p->live && !slot_total(p))
+			continue;
+		om_buf_printf(b, "%s{\"pid\":%u,\"live\":%s,\"program\":", first ? "" : ",",
+			      p->pid, p->live ? "true" : "false");
+		om_json_str(b, p->comm);
+		om_buf_printf(b, ",\"command\":");
+		om_json_str(b, p->cmd);
+		om_buf_printf(b, ",\"bytes\":{");
+		for (c = 0; c < OM_NCLASS; c++)
+			om_buf_printf(b, "%s\"%s\":{\"egress\":%llu,\"ingress\":%llu}", c ? "," : "",
+				      om_class_names[c],
+				      (unsigned long long)p->bytes[c][OM_EGRESS],
+				      (unsigned long long)p->bytes[c][OM_INGRESS]);
+		om_buf_printf(b, "},\"connections\":{");
+		for (c = 0; c < OM_NCLASS; c++)
+			om_buf_printf(b, "%s\"%s\":%llu", c ? "," : "", om_class_names[c],
+				      (unsigned long long)p->open[c]);
+		om_buf_printf(b, "}}");
+		first = 0;
+	}
+	om_buf_printf(b, "]");
+}
+
+static int busier(const void *x, const void *y)
+{
+	const struct om_proc_info *a = *(const struct om_proc_info *const *)x;
+	const struct om_proc_info *b = *(const struct om_proc_info *const *)y;
+	uint64_t ta = slot_total(a), tb = slot_total(b);
+
+	if (a->live != b->live)
+		return b->live - a->live;
+	return ta < tb ? 1 : ta > tb ? -1 : 0;
+}
+
+void om_text_procs(struct om_buf *b, const struct om_procs *ps, int max)
+{
+	const struct om_proc_info *order[OM_SLOTS_MAX];
+	int i, c, n = 0;
+
+	for (i = 0; i < ps->n && n < (int)OM_SLOTS_MAX; i++)
+		if (ps->p[i].live || slot_total(&ps->p[i]))
+			order[n++] = &ps->p[i];
+	if (!n)
+		return;
+	qsort(order, (size_t)n, sizeof order[0], busier);
+	om_buf_printf(b, "  processes (per slot: its bytes over every holder, the last named):\n");
+	om_buf_printf(b, "  %7s %-4s %-16s %-8s %12s %12s %5s\n", "pid", "live", "program", "class",
+		      "egress", "ingress", "open");
+	for (i = 0; i < n && (!max || i < max); i++) {
+		const struct om_proc_info *p = order[i];
+		char comm[80], in[32], out[32];
+		int shown = 0;
+
+		om_text_str(comm, sizeof comm, p->comm[0] ? p->comm : "?");
+		for (c = 0; c < OM_NCLASS; c++) {
+			if (!p->bytes[c][OM_EGRESS] && !p->bytes[c][OM_INGRESS] && !p->open[c])
+				continue;
+			om_human_bytes(out, sizeof out, p->bytes[c][OM_EGRESS]);
+			om_human_bytes(in, sizeof in, p->bytes[c][OM_INGRESS]);
+			om_buf_printf(b, "  %7u %-4s %-16s %-8s %12s %12s %5llu\n", p->pid,
+				      p->live ? "yes" : "no", comm, om_class_names[c], out, in,
+				      (unsigned long long)p->open[c]);
+			shown = 1;
+		}
+		if (!shown)
+			om_buf_printf(b, "  %7u %-4s %-16s %-8s %12s %12s %5s\n", p->pid,
+				      p->live ? "yes" : "no", comm, "-", "-", "-", "-");
+	}
+	if (max && n > max)
+		om_buf_printf(b, "  ... %d more\n", n - max);
+}
+
 void om_render_json(struct om_buf *b, const struct om_source *src, int n)
 {
 	om_buf_printf(b, "{\"version\":\"%s\",\"segments\":[", OM_VERSION);
@@ -126,6 +217,8 @@ void om_render_json(struct om_buf *b, const struct om_source *src, int n)
 			om_buf_printf(b, ",\"events\":");
 			json_events(b, s->ev);
 		}
+		if (s->procs)
+			json_procs(b, s->procs);
 		om_buf_printf(b, "}");
 	}
 	om_buf_printf(b, "]}\n");
@@ -174,6 +267,8 @@ void om_render_summary(struct om_buf *b, const struct om_source *src, int n)
 		if (t->proxy_unreachable)
 			om_buf_printf(b, "  proxy unreachable: %llu\n",
 				      (unsigned long long)t->proxy_unreachable);
+		if (s->procs)
+			om_text_procs(b, s->procs, 0);
 	}
 }
 

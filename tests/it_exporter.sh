@@ -253,4 +253,42 @@ for bad in "--log.level loud" "--log.format xml" "--web.telemetry-path metrics";
 	LD_PRELOAD= "$OM_EXPORTER" $bad --segment "$seg" 2>/dev/null && om_fail "$bad was accepted"
 done
 echo "ok: --log.level warn; TLS config, plain passwords, unknown levels, formats and paths refused with a reason"
+# --watch: the summary redrawn in place on a terminal (driven in tmux),
+# plain lines into a pipe; the busy process and its leaks on screen
+wseg=$OM_TMP/watch.seg
+ONIONMETER_SEGMENT=$wseg ONIONMETER_POLICY=onion-only "$OM_RUN" -- "$PY" -c 'import os, socket, sys, time
+try: socket.getaddrinfo("watchme2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen.onion", 80)
+except socket.gaierror: pass
+while not os.path.exists(sys.argv[1]):
+    s = socket.socket(); s.connect_ex(("127.0.0.1", 1)); s.close(); time.sleep(0.05)' "$OM_TMP/watch.stop" 2>/dev/null &
+wpid=$!
+om_wait_metric "$wseg" onionmeter_processes 1
+LD_PRELOAD= "$OM_EXPORTER" --watch=0.2 --segment "$wseg" --kernel-interval 0 | head -n 30 >"$OM_TMP/watch.pipe" || true
+grep -q "$(printf '\033')" "$OM_TMP/watch.pipe" && om_fail "--watch into a pipe wrote terminal escapes"
+grep -q '^segment .*watch.seg: 1 live process' "$OM_TMP/watch.pipe" || { cat "$OM_TMP/watch.pipe" >&2; om_fail "--watch into a pipe: no segment line"; }
+if command -v tmux >/dev/null; then
+	sock=$OM_TMP/tmux.sock
+	tmux -S "$sock" new-session -d -x 132 -y 45 \
+		"env LD_PRELOAD= '$OM_EXPORTER' --watch=0.2 --segment '$wseg' --kernel-interval 0"
+	screen() { tmux -S "$sock" capture-pane -p; }
+	drawn() { screen | grep -q 'latest leaks' && screen | grep -Eq '^ +[0-9]+ yes +python3 '; }
+	om_poll drawn || { screen >&2; tmux -S "$sock" kill-server; om_fail "--watch: the screen does not show the process and its leaks"; }
+	first=$(screen | head -1)
+	case $first in "onionmeter "*) ;; *) screen >&2; om_fail "--watch: the frame does not start at the top: $first" ;; esac
+	redrawn() { [ "$(screen | head -1)" != "$first" ] && [ "$(screen | grep -c '^onionmeter ')" = 1 ]; }
+	om_poll redrawn || { screen >&2; om_fail "--watch: not redrawn in place"; }
+	screen | grep -q 'onion_dns' || { screen >&2; om_fail "--watch: the leak event is not shown"; }
+	tmux -S "$sock" kill-server
+	echo "ok: --watch redraws in place on a terminal (tmux), one frame on screen, the process and its leak shown; plain lines into a pipe"
+else
+	echo "skip: --watch on a terminal (tmux not installed)"
+fi
+# the JSON names each process (while it lives)
+LD_PRELOAD= "$OM_EXPORTER" --once --format json --segment "$wseg" --kernel-interval 0 | "$PY" -c '
+import json, sys
+p = json.load(sys.stdin)["segments"][0]["processes"]
+assert len(p) == 1 and p[0]["program"] == "python3" and p[0]["live"] and "local" in p[0]["bytes"], p' ||
+	om_fail "--format json: no per-process breakdown"
+touch "$OM_TMP/watch.stop"
+wait "$wpid" || true
 echo PASS

@@ -42,6 +42,12 @@ grep -q 'file size limit' err || { cat err; om_fail "ulimit -f: the message does
 ONIONMETER_SEGMENT=$OM_TMP/fsize/seg "$OM_RUN" -- bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"; exec 3>&-' sh "$PORT"
 om_expect "$OM_TMP/fsize/seg" 'onionmeter_dials_total{class="local",outcome="success"}' 1
 echo "ok: ulimit -f below the segment's size: not created, the program runs, nothing left; created without it"
+# a dial that is up and never spoken on when the process exits (bash's
+# /dev/tcp held open to the end) still has its outcome
+ONIONMETER_SEGMENT=$OM_TMP/held.seg "$OM_RUN" -- bash -c \
+	'exec 3<>"/dev/tcp/127.0.0.1/$1"; exec 4<>"/dev/tcp/127.0.0.1/$1"; exit 0' sh "$PORT"
+om_expect "$OM_TMP/held.seg" 'onionmeter_dials_total{class="local",outcome="success"}' 2
+echo "ok: two connections held to the process's exit, never used: two successful dials"
 
 # 2. a daemon closes every fd it did not open, then works: the slot lock
 #    must survive (close() of our fd reports EBADF, as for a closed fd)

@@ -234,20 +234,33 @@ static int settle_stash(struct om_fd *e, struct om_hs *h)
 	return e->dial == OM_DIAL_DONE;
 }
 
+/* A dial that is up ends without its outcome: connected and never spoken
+ * to is a plain success, a handshake cut short is judged by what the
+ * proxy said or aborted. */
+static void end_up(struct om_fd *e)
+{
+	struct om_hs *h = hs_of(e);
+
+	if (h && h->req.proto == OM_PROTO_NONE && !(e->flags & OM_FDF_PROXY_EP))
+		finish_plain(e);
+	else if (!settle_stash(e, h))
+		finish(e, OM_OUT_ABORTED, om_out_now());
+}
+
+void om_dial_exit(struct om_fd *e)
+{
+	if (e->dial == OM_DIAL_UP)
+		end_up(e);
+}
+
 /* Everything this entry held ends: an open dial is aborted, an open
  * connection closed.  Called with the lock held (or reentrant). */
 void om_dial_close(struct om_fd *e)
 {
-	if (e->dial == OM_DIAL_CONNECTING) {
+	if (e->dial == OM_DIAL_CONNECTING)
 		finish(e, OM_OUT_ABORTED, om_out_now());
-	} else if (e->dial == OM_DIAL_UP) {
-		struct om_hs *h = hs_of(e);
-
-		if (h && h->req.proto == OM_PROTO_NONE && !(e->flags & OM_FDF_PROXY_EP))
-			finish_plain(e); /* connected, never spoken to */
-		else if (!settle_stash(e, h))
-			finish(e, OM_OUT_ABORTED, om_out_now());
-	}
+	else if (e->dial == OM_DIAL_UP)
+		end_up(e);
 	if (!(e->flags & OM_FDF_DECIDED))
 		decide(e, e->cls);
 	if (e->flags & OM_FDF_OPEN)

@@ -79,6 +79,9 @@ void om_dial_io(struct om_fd *e, int dir, const struct iovec *iov, int cnt, ssiz
  * handler's I/O on a socket mid-handshake): counted, not parsed. */
 void om_dial_reentrant(struct om_fd *e, int dir, ssize_t r);
 void om_dial_close(struct om_fd *e);
+/* The process exits with e's dial up and never spoken on: its outcome is
+ * decided as a close would decide it; the connection stays as it is. */
+void om_dial_exit(struct om_fd *e);
 /* A dial we did not see start (the first bytes came before connect()
  * was ours to see), to dest: followed from UP. */
 int om_dial_midway(struct om_fd *e, int dest, uint8_t dns, uint64_t now);

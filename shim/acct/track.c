@@ -177,3 +177,30 @@ void om_track_unlock(struct om_fd *e)
 {
 	unlock(e);
 }
+
+/* A dial up and never spoken on when the process exits (bash's exec
+ * 3<>/dev/tcp/HOST/PORT, then exit) would never get its outcome: it is
+ * decided now, as a close would.  Only this process's entries: a fork
+ * child's hot bytes start at zero, and its parent's dials stay the
+ * parent's.  Not reached by _exit() or a fatal signal. */
+__attribute__((destructor)) static void settle_at_exit(void)
+{
+	unsigned p, i, top = __atomic_load_n(&om_fd_pages_top, __ATOMIC_ACQUIRE);
+
+	if (__atomic_load_n(&om_proc.state, __ATOMIC_ACQUIRE) != OM_ST_READY ||
+	    om_thread_mode == OM_THR_VFORK || om_seg.detached)
+		return;
+	for (p = 0; p < top; p++) {
+		struct om_fd_page *pg = __atomic_load_n(&om_fd_pages[p], __ATOMIC_ACQUIRE);
+
+		for (i = 0; pg && i < OM_FD_PAGE; i++) {
+			struct om_fd *e = &pg->e[i];
+
+			if (__atomic_load_n(&e->dial, __ATOMIC_RELAXED) != OM_DIAL_UP ||
+			    om_fd_hot(e) == OM_HOT_NONE || !lock(e))
+				continue;
+			om_dial_exit(e);
+			unlock(e);
+		}
+	}
+}

@@ -161,4 +161,6 @@ in=$(sed -n 's/^onionmeter_bytes_total{class="direct",direction="ingress"} //p' 
 # the exporter's log lines, and nothing from the shim or the wrapper
 if grep -v '^ts=' entry.err | grep -q .; then cat entry.err >&2; om_fail "the entrypoint complained"; fi
 echo "ok: the installed tree, laid out as the image (dir $IMG_DIR, uid $IMG_UID, entrypoint ${IMG_ENTRY[*]}), counts a real program"
+# the private /run goes with the test: its segment's semaphore set must not stay
+LD_PRELOAD= "$OM_EXPORTER" --remove --segment "$IMG_SEGMENT" || om_fail "the image's segment could not be removed"
 echo PASS

@@ -136,7 +136,9 @@ om_remove_segments() {
 		[ "$(head -c 8 "$f" 2>/dev/null | tr -d '\0')" = OIONMETR ] || continue
 		# a process a test left behind may still count into it: let it end
 		for i in $(seq 1 50); do
-			LD_PRELOAD= "$OM_EXPORTER" --remove --segment "$f" 2>/dev/null && break
+			# the test's own files: whoever of its users owns one
+			LD_PRELOAD= "$OM_EXPORTER" --remove --segment "$f" \
+				--segment-owner "$(stat -c %u "$f" 2>/dev/null || echo 0)" 2>/dev/null && break
 			sleep 0.1
 		done
 	done < <(find "$1" -type f -print0 2>/dev/null)

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -206,13 +207,26 @@ OM_EXPORT int fcntl64(int fd, int cmd, ...)
 
 static void forget_range(unsigned first, unsigned last)
 {
-	unsigned fd;
+	/* no entry lives past the highest page ever installed */
+	unsigned fd, end = __atomic_load_n(&om_fd_pages_top, __ATOMIC_ACQUIRE) << OM_FD_PAGE_SHIFT;
 
-	for (fd = first; fd <= last && fd < OM_FD_MAX; fd++) {
-		if (om_fd_pages[fd >> OM_FD_PAGE_SHIFT])
-			om_forget_fd((int)fd);
-		else
+	for (fd = first; fd <= last && fd < end; fd++) {
+		uint64_t eight;
+
+		if (!om_fd_pages[fd >> OM_FD_PAGE_SHIFT]) {
 			fd |= OM_FD_PAGE - 1; /* skip an unmapped page */
+			continue;
+		}
+		/* eight hot bytes at a time: fds never seen are most of a page */
+		if (!(fd & 7) && fd + 7 <= last) {
+			memcpy(&eight, &om_hot_tab[fd], sizeof eight);
+			if (!eight) {
+				fd += 7;
+				continue;
+			}
+		}
+		if (om_hot((int)fd) != OM_HOT_NONE)
+			om_forget_fd((int)fd);
 	}
 }
 

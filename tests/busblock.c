@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -64,6 +65,24 @@ static void set_stage(int s)
 	pthread_mutex_unlock(&m);
 }
 
+/* Truncate the segment, keeping its header beside it (SEGMENT.hdr): the
+ * test removes the segment's semaphore set by the id the header names. */
+static int cut(void)
+{
+	char path[4096], hdr[4096];
+	FILE *in = fopen(seg, "rb"), *out;
+	size_t n;
+
+	snprintf(path, sizeof path, "%s.hdr", seg);
+	if (!in || !(out = fopen(path, "wb")))
+		return -1;
+	n = fread(hdr, 1, sizeof hdr, in);
+	fwrite(hdr, 1, n, out);
+	fclose(in);
+	fclose(out);
+	return truncate(seg, 0);
+}
+
 static void *worker(void *arg)
 {
 	int first = arg != 0, fd;
@@ -101,7 +120,7 @@ int main(int argc, char **argv)
 			return 1;
 		set_stage(1);
 		wait_stage(2); /* the first worker attached */
-		if (truncate(seg, 0) < 0)
+		if (cut() < 0)
 			return 1;
 		set_stage(3);
 		pthread_join(a, 0);
@@ -116,7 +135,7 @@ int main(int argc, char **argv)
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = on_alarm;
 		sigfillset(&sa.sa_mask);
-		if (sigaction(SIGALRM, &sa, 0) < 0 || truncate(seg, 0) < 0)
+		if (sigaction(SIGALRM, &sa, 0) < 0 || cut() < 0)
 			return 1;
 		raise(SIGALRM);
 		return handled ? 0 : 1;
@@ -126,7 +145,7 @@ int main(int argc, char **argv)
 		int fd;
 
 		if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, 0, sizeof all) < 0 ||
-		    truncate(seg, 0) < 0 || (fd = dial_write()) < 0)
+		    cut() < 0 || (fd = dial_write()) < 0)
 			return 1;
 		close(fd);
 		return 0;

@@ -206,19 +206,45 @@ static void histogram(struct ctx *c, enum om_metric_id id, const char *label,
  * each tor's health, labelled by its number. */
 static const char *const tv_unattr_names[OM_NTV_UNATTR] = OM_TV_UNATTR_NAMES;
 
+/* A per-tor family's value for one tor; negative: not known, no sample. */
+static double tor_value(enum om_metric_id id, const struct om_tor_status *t)
+{
+	switch (id) {
+	case OM_M_TOR_UP: return t->up;
+	case OM_M_TOR_BOOTSTRAP: return t->bootstrap;
+	case OM_M_TOR_LIVENESS: return t->liveness;
+	case OM_M_TOR_CIRC_BUILT: return (double)t->circ_built;
+	default: return (double)t->circ_failed;
+	}
+}
+
+/* A family with one sample per tor, labelled tor="N" (N from 1, in
+ * --tor-control order). */
+static void per_tor(struct ctx *c, enum om_metric_id id, const struct om_views *w)
+{
+	char l[32];
+	int i;
+
+	family(c, id);
+	for (i = 0; i < w->ntors; i++) {
+		double v = tor_value(id, w->tors[i]);
+
+		if (v < 0)
+			continue;
+		snprintf(l, sizeof l, "tor=\"%d\"", i + 1);
+		sample(c, id, l, v);
+	}
+}
+
 static void tor_view(struct ctx *c, const struct om_views *w)
 {
 	const struct om_tview *v = w->tv;
-	char l[32], n[12];
+	char n[12];
 	int i;
 
 #define TOR_ROWS 2 /* onion and proxied: the first two classes */
 	_Static_assert(OM_CLASS_ONION == 0 && OM_CLASS_PROXIED == 1, "tor's classes first");
-	family(c, OM_M_TOR_UP);
-	for (i = 0; i < w->ntors; i++) {
-		snprintf(l, sizeof l, "tor=\"%d\"", i + 1);
-		sample(c, OM_M_TOR_UP, l, w->tors[i]->up);
-	}
+	per_tor(c, OM_M_TOR_UP, w);
 	family(c, OM_M_TOR_STREAMS);
 	by_labels(c, OM_M_TOR_STREAMS, om_class_names, TOR_ROWS, om_outcome_names, OM_NOUTCOME,
 		  &v->streams[0][0]);
@@ -243,28 +269,10 @@ static void tor_view(struct ctx *c, const struct om_views *w)
 		  &v->tor_bytes[0][0]);
 	family(c, OM_M_TOR_EVENTS);
 	sample(c, OM_M_TOR_EVENTS, 0, (double)v->events);
-	family(c, OM_M_TOR_BOOTSTRAP);
-	for (i = 0; i < w->ntors; i++)
-		if (w->tors[i]->bootstrap >= 0) {
-			snprintf(l, sizeof l, "tor=\"%d\"", i + 1);
-			sample(c, OM_M_TOR_BOOTSTRAP, l, w->tors[i]->bootstrap);
-		}
-	family(c, OM_M_TOR_LIVENESS);
-	for (i = 0; i < w->ntors; i++)
-		if (w->tors[i]->liveness >= 0) {
-			snprintf(l, sizeof l, "tor=\"%d\"", i + 1);
-			sample(c, OM_M_TOR_LIVENESS, l, w->tors[i]->liveness);
-		}
-	family(c, OM_M_TOR_CIRC_BUILT);
-	for (i = 0; i < w->ntors; i++) {
-		snprintf(l, sizeof l, "tor=\"%d\"", i + 1);
-		sample(c, OM_M_TOR_CIRC_BUILT, l, (double)w->tors[i]->circ_built);
-	}
-	family(c, OM_M_TOR_CIRC_FAILED);
-	for (i = 0; i < w->ntors; i++) {
-		snprintf(l, sizeof l, "tor=\"%d\"", i + 1);
-		sample(c, OM_M_TOR_CIRC_FAILED, l, (double)w->tors[i]->circ_failed);
-	}
+	per_tor(c, OM_M_TOR_BOOTSTRAP, w);
+	per_tor(c, OM_M_TOR_LIVENESS, w);
+	per_tor(c, OM_M_TOR_CIRC_BUILT, w);
+	per_tor(c, OM_M_TOR_CIRC_FAILED, w);
 	family(c, OM_M_TOR_CIRC_BUILD);
 	for (i = 0; i < w->ntors; i++) {
 		const char *val = n;

@@ -240,19 +240,20 @@ int om_guard_other(int sig, const struct sigaction *act, struct sigaction *old)
 	if (!act || !bit || sig == SIGBUS)
 		rc = OM_REAL(sigaction)(sig, act, old);
 	else {
-		/* act is read only after the real call took it: copied through
-		 * om_peek, a bad pointer gives EFAULT as without us */
+		int want;
+
+		/* copied through om_peek: a bad pointer goes to the real
+		 * call as it is, which answers EFAULT as without us */
 		if (om_peek(&a, act, sizeof a) < 0)
 			return OM_REAL(sigaction)(sig, act, old);
-		if (sigismember(&a.sa_mask, SIGBUS)) {
-			sigdelset(&a.sa_mask, SIGBUS);
-			__atomic_fetch_or(&bus_in_mask, bit, __ATOMIC_RELAXED);
-		} else {
-			__atomic_fetch_and(&bus_in_mask, ~bit, __ATOMIC_RELAXED);
-		}
+		want = sigismember(&a.sa_mask, SIGBUS) == 1;
+		sigdelset(&a.sa_mask, SIGBUS);
 		rc = OM_REAL(sigaction)(sig, &a, old);
-		if (rc != 0)
-			__atomic_fetch_or(&bus_in_mask, had ? bit : 0, __ATOMIC_RELAXED);
+		/* what the program set, once the kernel took it */
+		if (rc == 0 && want)
+			__atomic_fetch_or(&bus_in_mask, bit, __ATOMIC_RELAXED);
+		else if (rc == 0)
+			__atomic_fetch_and(&bus_in_mask, ~bit, __ATOMIC_RELAXED);
 	}
 	if (rc == 0 && old && had && sig != SIGBUS)
 		sigaddset(&old->sa_mask, SIGBUS);

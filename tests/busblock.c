@@ -14,8 +14,6 @@
  *          syscall(SYS_rt_sigprocmask), the segment is truncated, main
  *          dials again.
  * Exits 0 when every write went through. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +22,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "loopback.h"
 
 static int port, held = -1;
 static const char *seg;
@@ -34,17 +34,11 @@ static int stage;
 
 static int dial_write(void)
 {
-	struct sockaddr_in sa;
 	char buf[100];
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = om_dial_loopback(port);
 
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	memset(buf, 'b', sizeof buf);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-	    write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
+	if (fd < 0 || write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
 		return -1;
 	return fd;
 }

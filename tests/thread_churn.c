@@ -9,8 +9,6 @@
  * with the count it received) and read the answer.  With ONION, PORT is
  * a SOCKS5 proxy and each asks it for ONION:80 first.  Prints "acked N
  * wrote W read R" (W and R include the SOCKS handshakes). */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,31 +16,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback.h"
+
 static int port;
 static const char *onion;
 static long wrote, got; /* totals over the workers */
 
-static int dial(int p)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)p);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void *churn(void *arg)
 {
 	(void)arg;
-	if (dial(1) >= 0)
+	if (om_dial_loopback(1) >= 0)
 		abort(); /* nothing listens on port 1 */
 	return 0;
 }
@@ -71,7 +54,7 @@ static void *work(void *arg)
 	char buf[1000], ack[32];
 	long n = 0, w = 0, r0 = 0;
 	ssize_t r;
-	int fd = dial(port);
+	int fd = om_dial_loopback(port);
 
 	(void)arg;
 	memset(buf, 'w', sizeof buf);

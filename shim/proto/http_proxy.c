@@ -53,7 +53,7 @@ int om_http_req_byte(struct om_req *r, uint8_t c)
 		r->left++;
 		return OM_SNIFF_MORE;
 	case H_SCHEME: /* origin form ("GET / ...") is no proxy request */
-		if (lower(c) != scheme[r->left])
+		if (r->left >= sizeof scheme - 1 || lower(c) != scheme[r->left])
 			return OM_SNIFF_NOT_PROXY;
 		if (++r->left == sizeof scheme - 1) {
 			r->st = H_HOST;
@@ -131,7 +131,7 @@ int om_http_rep_byte(struct om_rep *r, uint8_t c)
 {
 	switch (r->st) {
 	case HR_PROTO:
-		if (c != (uint8_t)"HTTP/"[r->status])
+		if (r->status >= 5 || c != (uint8_t)"HTTP/"[r->status])
 			return OM_SNIFF_NOT_PROXY;
 		if (++r->status == 5) {
 			r->st = HR_VERSION;

@@ -76,3 +76,13 @@ int om_rep_feed(struct om_rep *r, const uint8_t *b, size_t n)
 	}
 	return OM_SNIFF_MORE;
 }
+
+int om_sniff_state_check(struct om_req *req, struct om_rep *rep)
+{
+	if (req->proto > OM_PROTO_HTTP || rep->proto > OM_PROTO_HTTP ||
+	    rep->outcome >= OM_NOUTCOME || req->hlen > OM_HOST_HEAD)
+		return -1;
+	req->onion = req->onion != 0;
+	req->head[OM_HOST_HEAD] = '\0';
+	return 0;
+}

@@ -53,6 +53,11 @@ int om_req_feed(struct om_req *r, const uint8_t *b, size_t n, size_t *used);
 /* Feed bytes the program read.  On DONE, r->outcome is an enum om_outcome. */
 int om_rep_feed(struct om_rep *r, const uint8_t *b, size_t n);
 
+/* A parser state written by another process (the hand-off table): 0 if
+ * the parsers can run from it, lengths clamped; -1 if it is none of
+ * theirs.  Every index the parsers use is bounds-checked from any state. */
+int om_sniff_state_check(struct om_req *req, struct om_rep *rep);
+
 /* Internal: one protocol each. */
 int om_socks_req_byte(struct om_req *r, uint8_t c);
 int om_socks_rep_byte(struct om_rep *r, uint8_t c);

@@ -85,6 +85,9 @@ static int socks5_req(struct om_req *r, uint8_t c)
 		}
 		return OM_SNIFF_MORE;
 	case S5_ADDR:
+		/* a state loaded from the hand-off table is checked here too */
+		if (r->left == 0 || r->left > (r->atyp == 4 ? 4 : 16))
+			return OM_SNIFF_NOT_PROXY;
 		r->addr[(r->atyp == 4 ? 4 : 16) - r->left] = c;
 		if (--r->left == 0) {
 			r->st = S5_PORT;
@@ -132,6 +135,8 @@ static int socks4_req(struct om_req *r, uint8_t c)
 		}
 		return OM_SNIFF_MORE;
 	case S4_IP:
+		if (r->left == 0 || r->left > 4)
+			return OM_SNIFF_NOT_PROXY;
 		r->addr[4 - r->left] = c;
 		if (--r->left == 0) {
 			r->atyp = 4;

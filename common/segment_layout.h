@@ -1,10 +1,11 @@
-/* onionmeter shared-memory segment layout, version 4.
+/* onionmeter shared-memory segment layout, version 5.
  *
  * This header is the whole contract between the preload library (the only
  * writer) and the exporter (a reader that trusts nothing it reads).  Change
  * anything below and OM_LAYOUT_VERSION must change with it.
  *
  *   [header, 4 KiB] [pid table] [slot 0] ... [slot n-1] [socket records] [leak ring]
+ *   [handshakes in hand-off]
  *
  * Every offset and size follows from the slot count alone (om_geom_compute):
  * a header whose fields disagree with that computation is refused, and both
@@ -32,7 +33,7 @@
 #include <stdint.h>
 
 #define OM_MAGIC 0x5254454d4e4f494fULL /* "OIONMETR" little-endian */
-#define OM_LAYOUT_VERSION 4u
+#define OM_LAYOUT_VERSION 5u
 #define OM_HEADER_SIZE 4096u
 #define OM_PAGE 4096u /* regions are aligned to this; also the largest slot granule */
 
@@ -41,6 +42,7 @@
 #define OM_TBLOCKS 64u /* per-thread byte blocks per slot; the last is shared */
 #define OM_RING_ENTRIES 256u
 #define OM_NRECS 4096u /* socket records (class of a socket across processes) */
+#define OM_NHAND 1024u /* proxy handshakes visible to every holder of their socket */
 
 enum om_class {
 	OM_CLASS_ONION,
@@ -189,6 +191,37 @@ static inline uint32_t om_rec_home(uint64_t cookie)
 	return (uint32_t)((cookie * 0x9e3779b97f4a7c15ULL) >> 52) % OM_NRECS;
 }
 
+/* A proxy handshake in progress, by socket cookie, for whichever process
+ * holds the socket next: a handshake can be split between a parent and the
+ * child it execs (bash's exec 3<>/dev/tcp, then dd for each step).  The
+ * process doing a step locks the entry (lock: its thread id, never waited
+ * for long), loads a newer state (seq), and writes its own back.  DONE:
+ * the dial's outcome was counted, by whoever ended it; the others only
+ * learn the class.  The state is parser state: a reader clamps every
+ * length and index in it before use (shim/acct/handoff.c). */
+struct om_hand {
+	uint64_t cookie; /* 0 free; CAS to claim */
+	uint32_t lock;
+	uint32_t seq;
+	uint32_t stamp; /* last write, to pick a victim when full */
+	uint8_t state;  /* OM_HAND_* */
+	uint8_t cls;    /* enum om_class, provisional until DONE */
+	uint8_t flags;  /* the dial's OM_FDF_PROXY_EP, OM_FDF_REQ_DONE, OM_FDF_DECIDED */
+	uint8_t stash_len;
+	uint64_t t0, t_up;
+	uint64_t pend[2];
+	uint8_t req[100]; /* struct om_req */
+	uint8_t rep[8];   /* struct om_rep */
+	uint8_t stash[64];
+	uint8_t pad[28];
+};
+enum { OM_HAND_FREE, OM_HAND_OPEN, OM_HAND_DONE };
+#define OM_HAND_PROBE 8
+static inline uint32_t om_hand_home(uint64_t cookie)
+{
+	return (uint32_t)((cookie * 0x9e3779b97f4a7c15ULL) >> 54) % OM_NHAND;
+}
+
 /* Leak event ring entry; written under a per-entry sequence word (odd while
  * being written) so a reader can drop torn entries. */
 struct om_ring_entry {
@@ -232,7 +265,10 @@ struct om_header {
 	uint64_t ring_head;       /* next ring position; fetch_add */
 	uint64_t slots_hwm;       /* slots [0, hwm) were ever claimed */
 	uint64_t uncounted[OM_UNCOUNTED_MAX]; /* enum om_uncounted */
-	uint64_t reserved[16];
+	uint64_t hand_off; /* version 5 */
+	uint32_t nhand;
+	uint32_t hand_size;
+	uint64_t reserved[14];
 };
 
 _Static_assert(sizeof(struct om_tblock) == 128, "thread block is two lines");
@@ -250,6 +286,7 @@ _Static_assert(__builtin_offsetof(struct om_pblock, socks_closed) == 1296, "v4: 
 _Static_assert(sizeof(struct om_slot) == 9728, "v4: slot size");
 _Static_assert(sizeof(struct om_slot_head) == 64, "slot head is one line");
 _Static_assert(sizeof(struct om_rec) == 16, "socket record size");
+_Static_assert(sizeof(struct om_hand) == 256, "hand-off entry size");
 _Static_assert(sizeof(struct om_ring_entry) == 128, "ring entry size");
 _Static_assert(sizeof(struct om_header) <= OM_HEADER_SIZE, "header fits");
 _Static_assert(OM_NUNCOUNTED <= OM_UNCOUNTED_MAX, "uncounted reasons fit");
@@ -258,7 +295,7 @@ _Static_assert(OM_NUNCOUNTED <= OM_UNCOUNTED_MAX, "uncounted reasons fit");
 struct om_geom {
 	uint32_t nslots;
 	uint32_t slot_size; /* sizeof(struct om_slot) rounded up to OM_PAGE */
-	uint64_t pidtab_off, slots_off, recs_off, ring_off, size;
+	uint64_t pidtab_off, slots_off, recs_off, ring_off, hand_off, size;
 };
 
 #define OM_ROUND_PAGE(x) (((uint64_t)(x) + OM_PAGE - 1) / OM_PAGE * OM_PAGE)
@@ -271,8 +308,9 @@ static inline void om_geom_compute(uint32_t nslots, struct om_geom *g)
 	g->slots_off = g->pidtab_off + OM_ROUND_PAGE((uint64_t)nslots * sizeof(uint32_t));
 	g->recs_off = g->slots_off + (uint64_t)nslots * g->slot_size;
 	g->ring_off = g->recs_off + OM_ROUND_PAGE((uint64_t)OM_NRECS * sizeof(struct om_rec));
-	g->size = g->ring_off +
-		  OM_ROUND_PAGE((uint64_t)OM_RING_ENTRIES * sizeof(struct om_ring_entry));
+	g->hand_off = g->ring_off +
+		      OM_ROUND_PAGE((uint64_t)OM_RING_ENTRIES * sizeof(struct om_ring_entry));
+	g->size = g->hand_off + OM_ROUND_PAGE((uint64_t)OM_NHAND * sizeof(struct om_hand));
 }
 
 /* Validate a header (a private copy of it) against this build's layout and
@@ -296,10 +334,11 @@ static inline const char *om_layout_check(const struct om_header *h,
 	    h->tblocks != OM_TBLOCKS || h->tblock_size != sizeof(struct om_tblock) ||
 	    h->pblock_size != sizeof(struct om_pblock) || h->nrecs != OM_NRECS ||
 	    h->ring_entries != OM_RING_ENTRIES ||
-	    h->ring_entry_size != sizeof(struct om_ring_entry))
+	    h->ring_entry_size != sizeof(struct om_ring_entry) || h->nhand != OM_NHAND ||
+	    h->hand_size != sizeof(struct om_hand))
 		return "segment geometry differs from this build";
 	if (h->pidtab_off != g->pidtab_off || h->slots_off != g->slots_off ||
-	    h->recs_off != g->recs_off || h->ring_off != g->ring_off)
+	    h->recs_off != g->recs_off || h->ring_off != g->ring_off || h->hand_off != g->hand_off)
 		return "segment offsets are inconsistent";
 	if (h->size != g->size || file_size < g->size)
 		return "segment size does not match its header (truncated?)";

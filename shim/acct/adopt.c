@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "acct/handoff.h"
 #include "acct/handshake.h"
 #include "core/real.h"
 #include "common/classify.h"
@@ -52,6 +53,30 @@ static int tcp_fresh(int fd, int dir, ssize_t r)
 static int inherited(const struct om_fd *e)
 {
 	return (e->flags & (OM_FDF_TCP | OM_FDF_DECIDED)) == (OM_FDF_TCP | OM_FDF_DECIDED);
+}
+
+/* The hand-off table knows the socket: its handshake is continued here,
+ * or it was ended by another holder and is a connection of that class. */
+static int resumed(struct om_fd *e, int fd, int d, uint8_t dns)
+{
+	struct om_hand_facts f;
+	struct om_hand_step s;
+	struct om_hs from;
+	int rc;
+
+	memset(&from, 0, sizeof from);
+	rc = om_hand_find(om_sock_cookie(fd), &from, &f, &s);
+	if (rc == OM_HAND_ENDED) {
+		om_hand_release(&s);
+		om_dial_established(e, f.cls, d);
+		return 1;
+	}
+	if (rc == OM_HAND_NONE)
+		return 0;
+	from.cookie = s.cookie;
+	rc = om_dial_resume(e, d, dns, &from, &f);
+	om_hand_release(&s);
+	return rc == 0;
 }
 
 static void set_ignore(struct om_fd *e)
@@ -101,13 +126,17 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
 	e->flags = (uint8_t)((e->flags & ~OM_FDF_DNS) | dns);
 	if (type == SOCK_STREAM && inherited(e)) {
 		om_dial_established(e, e->cls, d);
+	} else if (type == SOCK_STREAM && resumed(e, fd, d, dns)) {
+		/* a handshake another process began (handoff.h) */
 	} else if (type == SOCK_STREAM && om_rec_lookup(fd, &cls) == 0) {
 		/* received (SCM_RIGHTS) or inherited across exec: its class
 		 * was recorded where it was decided */
 		om_dial_established(e, cls, d);
 	} else if (type == SOCK_STREAM && tcp_fresh(fd, dir, r) &&
 		   om_dial_midway(e, d, dns, om_mono_ns()) == 0) {
-		/* a dial we did not see start: followed from here */
+		/* a dial we did not see start: followed from here; the
+		 * process that began it may hold it too */
+		om_hs_at(e->hs)->shared = 1;
 	} else if (type == SOCK_STREAM) {
 		om_dial_established(e, om_dest_class(d), d);
 	} else {

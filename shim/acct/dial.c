@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "acct/dial_out.h"
+#include "acct/handoff.h"
 #include "acct/handshake.h"
 #include "common/classify.h"
 #include "common/segment_layout.h"
@@ -223,9 +224,8 @@ static void sniff_egress(struct om_fd *e, struct om_hs *h, const struct iovec *i
 		replay_stash(e, h);
 }
 
-/* The dial ends without a whole request (the program gave up, or the
- * proxy hung up): what the proxy answered so far may say why (SOCKS5's
- * "no acceptable method", a failed login).  1 if it ended the dial. */
+/* The dial ends without a whole request (the proxy hung up): what the
+ * proxy answered so far may say why.  1 if it ended the dial. */
 static int settle_stash(struct om_fd *e, struct om_hs *h)
 {
 	if (!h || !h->stash_len || h->rep.proto == OM_PROTO_NONE)
@@ -234,17 +234,41 @@ static int settle_stash(struct om_fd *e, struct om_hs *h)
 	return e->dial == OM_DIAL_DONE;
 }
 
-/* A dial that is up ends without its outcome: connected and never spoken
- * to is a plain success, a handshake cut short is judged by what the
- * proxy said or aborted. */
+/* How a dial that is up ends without its outcome: connected and never
+ * spoken to is a plain success (a configured proxy not spoken to as one,
+ * a proxy error); a handshake cut short is judged by what the proxy said
+ * before the request was whole (SOCKS5's "no acceptable method", a failed
+ * login), which makes it proxied, or else aborted.  *cls is the class. */
+static unsigned up_outcome(struct om_hs *h, uint8_t flags, unsigned *cls)
+{
+	uint8_t n;
+
+	if (h && h->req.proto == OM_PROTO_NONE && !(flags & OM_FDF_PROXY_EP))
+		return OM_OUT_SUCCESS;
+	if (h && h->stash_len && h->rep.proto != OM_PROTO_NONE) {
+		n = h->stash_len;
+		h->stash_len = 0;
+		if (om_rep_feed(&h->rep, h->stash, n) == OM_SNIFF_DONE) {
+			if (!(flags & OM_FDF_DECIDED))
+				*cls = OM_CLASS_PROXIED; /* refused before the request */
+			return h->rep.outcome;
+		}
+	}
+	return OM_OUT_ABORTED;
+}
+
 static void end_up(struct om_fd *e)
 {
 	struct om_hs *h = hs_of(e);
+	unsigned cls = e->cls, out = up_outcome(h, e->flags, &cls);
 
-	if (h && h->req.proto == OM_PROTO_NONE && !(e->flags & OM_FDF_PROXY_EP))
+	if (out == OM_OUT_SUCCESS && h && h->req.proto == OM_PROTO_NONE) {
 		finish_plain(e);
-	else if (!settle_stash(e, h))
-		finish(e, OM_OUT_ABORTED, om_out_now());
+		return;
+	}
+	if (cls != e->cls)
+		decide(e, cls);
+	finish(e, out, om_out_now());
 }
 
 void om_dial_exit(struct om_fd *e)
@@ -411,4 +435,112 @@ int om_dial_midway(struct om_fd *e, int d, uint8_t dns, uint64_t now)
 void om_dial_drop_hs(struct om_fd *e)
 {
 	hs_drop(e);
+}
+
+/* Hand-off (handoff.h): what of the dial lives in the entry, not the
+ * record. */
+void om_dial_facts(const struct om_fd *e, struct om_hand_facts *f)
+{
+	f->cls = e->cls;
+	f->flags = e->flags & (OM_FDF_PROXY_EP | OM_FDF_REQ_DONE | OM_FDF_DECIDED);
+}
+
+/* Another process moved the handshake on: its record was loaded, its
+ * facts are f.  What it credited is credited; a class it decided is ours. */
+void om_dial_apply(struct om_fd *e, const struct om_hand_facts *f)
+{
+	e->cls = f->cls;
+	e->flags = (uint8_t)((e->flags & ~(OM_FDF_REQ_DONE | OM_FDF_DECIDED)) |
+			     (f->flags & (OM_FDF_REQ_DONE | OM_FDF_DECIDED)));
+}
+
+/* Is this a dial whose handshake another process could continue? */
+int om_dial_handshaking(const struct om_fd *e)
+{
+	const struct om_hs *h = hs_of(e);
+
+	return e->dial == OM_DIAL_UP && h &&
+	       (h->cookie || (e->flags & OM_FDF_PROXY_EP) || h->req.proto != OM_PROTO_NONE ||
+		h->stash_len);
+}
+
+/* Another holder ended the dial, class cls, and counted its outcome: here
+ * it is a connection of that class that this process holds too. */
+void om_dial_ended_elsewhere(struct om_fd *e, unsigned cls)
+{
+	hs_drop(e);
+	e->cls = (uint8_t)cls;
+	e->flags |= OM_FDF_DECIDED | OM_FDF_OPEN;
+	e->dial = OM_DIAL_DONE;
+	om_out_open(cls, 1);
+	om_fd_set_hot(e, om_settled_hot(e));
+}
+
+/* A socket met midway whose handshake another process began: continue
+ * from its record (h, copied) and facts f. */
+int om_dial_resume(struct om_fd *e, int d, uint8_t dns, const struct om_hs *from,
+		   const struct om_hand_facts *f)
+{
+	struct om_hs *h;
+	uint32_t next;
+
+	if (om_dial_midway(e, d, dns, from->t0) < 0)
+		return -1;
+	h = hs_of(e);
+	next = h->next;
+	*h = *from;
+	h->next = next;
+	h->shared = 1;
+	om_dial_apply(e, f);
+	return 0;
+}
+
+/* close() of a dial in progress that another process may hold as well:
+ * the record leaves the entry (returned, with the facts) and the entry
+ * closes without an outcome; om_dial_settle decides it if no one else
+ * did. */
+uint32_t om_dial_detach(struct om_fd *e, struct om_hand_facts *f)
+{
+	uint32_t h = e->hs;
+
+	om_dial_facts(e, f);
+	e->hs = 0;
+	e->dial = OM_DIAL_NONE;
+	e->flags |= OM_FDF_DECIDED; /* nothing waits for a class here now */
+	return h;
+}
+
+/* e is a copy (dup) of a socket whose dial was detached from the
+ * descriptor just closed: the dial goes on here.  -1 if e is not such a
+ * copy (it settled otherwise meanwhile). */
+int om_dial_take_over(struct om_fd *e, uint32_t hs, const struct om_hand_facts *f)
+{
+	if ((e->flags & (OM_FDF_TCP | OM_FDF_OPEN)) != OM_FDF_TCP || e->dial != OM_DIAL_DONE ||
+	    e->hs)
+		return -1;
+	e->hs = hs;
+	e->cls = f->cls;
+	e->flags = (uint8_t)((e->flags & (OM_FDF_TCP | OM_FDF_DNS | OM_FDF_SOCK | OM_FDF_PROXY_EP |
+					  OM_FDF_ADDR_DIRECT)) |
+			     (f->flags & (OM_FDF_REQ_DONE | OM_FDF_DECIDED)));
+	e->dial = OM_DIAL_UP;
+	om_fd_set_hot(e, OM_HOT_SLOW);
+	return 0;
+}
+
+/* The outcome of a detached dial whose socket is gone with it: as a close
+ * would have counted it.  Returns the class; frees the record. */
+unsigned om_dial_settle(uint32_t hs, const struct om_hand_facts *f)
+{
+	struct om_hs *h = om_hs_at(hs);
+	unsigned cls = f->cls, out = up_outcome(h, f->flags, &cls), d;
+	uint64_t end = out == OM_OUT_SUCCESS && h->req.proto == OM_PROTO_NONE ? h->t_up
+		     : om_out_now();
+
+	for (d = 0; d < OM_NDIR; d++)
+		if (h->pend[d])
+			om_out_bytes(cls, (int)d, h->pend[d]);
+	om_out_dial(cls, out, end > h->t0 ? end - h->t0 : 0);
+	om_hs_free(hs);
+	return cls;
 }

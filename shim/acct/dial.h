@@ -91,6 +91,18 @@ void om_sock_held(struct om_fd *e, int dest);
 void om_sock_gone(struct om_fd *e);
 void om_dial_drop_hs(struct om_fd *e);
 
+/* Hand-off of a handshake between processes (handoff.h). */
+struct om_hand_facts;
+void om_dial_facts(const struct om_fd *e, struct om_hand_facts *f);
+void om_dial_apply(struct om_fd *e, const struct om_hand_facts *f);
+int om_dial_handshaking(const struct om_fd *e);
+void om_dial_ended_elsewhere(struct om_fd *e, unsigned cls);
+int om_dial_resume(struct om_fd *e, int dest, uint8_t dns, const struct om_hs *from,
+		   const struct om_hand_facts *f);
+uint32_t om_dial_detach(struct om_fd *e, struct om_hand_facts *f);
+int om_dial_take_over(struct om_fd *e, uint32_t hs, const struct om_hand_facts *f);
+unsigned om_dial_settle(uint32_t hs, const struct om_hand_facts *f);
+
 #include "acct/dial_out.h"
 
 /* The class a destination (enum om_dest) gives before any proxy request

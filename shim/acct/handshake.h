@@ -18,7 +18,11 @@
 struct om_hs {
 	uint32_t next; /* free-list link (record + 1) */
 	uint8_t stash_len;
-	uint8_t pad[3];
+	uint8_t shared;  /* met midway, or dup()ed: another descriptor may hold the socket */
+	uint8_t pad[2];
+	uint32_t forks;  /* om_forks when the dial started */
+	uint32_t seq;    /* the hand-off entry's seq this state matches */
+	uint64_t cookie; /* the socket's, once the handshake is in the hand-off table */
 	uint64_t t0;      /* connect() started, CLOCK_MONOTONIC ns */
 	uint64_t t_up;    /* TCP connection established */
 	uint64_t pend[2]; /* bytes seen before the class was decided */

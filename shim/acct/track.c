@@ -4,7 +4,9 @@
 
 #include <sched.h>
 
+#include "acct/closing.h"
 #include "acct/dial.h"
+#include "acct/handoff.h"
 #include "acct/leak.h"
 #include "common/classify.h"
 #include "core/config.h"
@@ -59,25 +61,47 @@ static int not_a_dial(int err)
 	       err == EAFNOSUPPORT || err == EFAULT || err == EPROTOTYPE;
 }
 
-void om_forget_fd(int fd)
+int om_forget_closing(int fd, struct om_closing *c)
 {
 	struct om_fd *e = om_fd_peek(fd);
 	uint8_t h;
-	int err, locked;
+	int err, locked, taken = 0;
 
 	if (!e || om_passive() || (h = om_fd_hot(e)) == OM_HOT_NONE)
-		return;
+		return 0;
 	if (h & OM_HOT_QUIET) {
 		om_fd_set_hot(e, OM_HOT_NONE);
 		e->sotype = 0;
-		return;
+		return 0;
 	}
 	err = errno;
 	locked = lock(e);
+	if (c && locked)
+		taken = om_closing_begin(e, c);
 	om_dial_close(e);
 	if (locked)
 		unlock(e);
 	errno = err;
+	return taken;
+}
+
+int om_track_take_over(int fd, uint32_t hs, const struct om_hand_facts *f)
+{
+	struct om_fd *e;
+	int locked, rc;
+
+	if (fd < 0 || !(e = om_fd_peek(fd)) || om_fd_hot(e) == OM_HOT_NONE)
+		return 0;
+	locked = lock(e);
+	rc = locked && om_dial_take_over(e, hs, f) == 0;
+	if (locked)
+		unlock(e);
+	return rc;
+}
+
+void om_forget_fd(int fd)
+{
+	om_forget_closing(fd, 0);
 }
 
 void om_connect_done(int fd, const struct sockaddr *sa, socklen_t len, int rc,
@@ -127,6 +151,8 @@ void om_connect_done(int fd, const struct sockaddr *sa, socklen_t len, int rc,
 	if (type == SOCK_STREAM) {
 		if (om_dial_start(e, d, dns, t0, rc, err) < 0)
 			om_fd_set_hot(e, OM_HOT_IGNORE);
+		else if (e->hs)
+			om_hs_at(e->hs)->forks = __atomic_load_n(&om_forks, __ATOMIC_RELAXED);
 	} else {
 		/* UDP has no dial; a proxy endpoint over UDP is just local */
 		e->cls = (uint8_t)(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d));
@@ -151,9 +177,47 @@ void om_sockopt_error(struct om_fd *e, int soerr)
 		unlock(e);
 }
 
+/* A step of a handshake another process may continue (handoff.h): the
+ * table's newer state first, ours back after. */
+static void step_begin(struct om_fd *e, struct om_hand_step *s)
+{
+	struct om_hand_facts f;
+
+	s->x = 0;
+	s->cookie = 0;
+	if (e->dial != OM_DIAL_UP || !e->hs || !om_hs_at(e->hs)->cookie)
+		return;
+	switch (om_hand_begin(om_hs_at(e->hs), &f, s)) {
+	case OM_HAND_ENDED:
+		om_hand_release(s);
+		s->cookie = 0;
+		om_dial_ended_elsewhere(e, f.cls);
+		break;
+	case OM_HAND_NEWER:
+		om_dial_apply(e, &f);
+		break;
+	}
+}
+
+static void step_end(struct om_fd *e, struct om_hand_step *s)
+{
+	struct om_hand_facts f;
+
+	if (om_dial_handshaking(e)) {
+		om_dial_facts(e, &f);
+		om_hand_put(e->fd, om_hs_at(e->hs), &f, s);
+	} else if (s->cookie) {
+		om_hand_done(s, e->cls);
+	} else {
+		om_hand_release(s);
+	}
+}
+
 void om_io_slow(struct om_fd *e, int dir, const struct iovec *iov, int cnt,
 		ssize_t r, int err)
 {
+	struct om_hand_step s;
+
 	if (!e || om_passive() || !om_ready())
 		return;
 	if (!lock(e)) {
@@ -163,7 +227,9 @@ void om_io_slow(struct om_fd *e, int dir, const struct iovec *iov, int cnt,
 	if (dir == OM_EGRESS && (e->flags & OM_FDF_DNS) && r > 0 && iov && !om_cfg.enforce &&
 	    (om_fd_hot(e) & OM_HOT_SLOW))
 		om_leak_dns(e->flags & OM_FDF_TCP, iov, cnt, (size_t)r, 0);
+	step_begin(e, &s);
 	om_dial_io(e, dir, iov, cnt, r, err);
+	step_end(e, &s);
 	unlock(e);
 }
 
@@ -199,7 +265,8 @@ __attribute__((destructor)) static void settle_at_exit(void)
 			if (__atomic_load_n(&e->dial, __ATOMIC_RELAXED) != OM_DIAL_UP ||
 			    om_fd_hot(e) == OM_HOT_NONE || !lock(e))
 				continue;
-			om_dial_exit(e);
+			if (!om_closing_at_exit(e))
+				om_dial_exit(e);
 			unlock(e);
 		}
 	}

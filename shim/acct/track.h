@@ -25,6 +25,13 @@ void om_io_slow(struct om_fd *e, int dir, const struct iovec *iov, int cnt,
 		ssize_t r, int err);
 void om_sockopt_error(struct om_fd *e, int soerr);
 void om_forget_fd(int fd); /* close() and friends, before the real call */
+/* close() itself: 1 if c must be finished after the real close (closing.h) */
+struct om_closing;
+int om_forget_closing(int fd, struct om_closing *c);
+/* The dial detached from a closed descriptor (closing.h) continues on
+ * fd, another descriptor of the same socket: 1, or 0 if it cannot. */
+struct om_hand_facts;
+int om_track_take_over(int fd, uint32_t hs, const struct om_hand_facts *f);
 
 /* Take e's lock around an adoption (adopt.c); 0: this thread holds it
  * already. */

@@ -24,6 +24,7 @@
 struct om_proc om_proc;
 struct om_seg om_seg;
 uint32_t om_gen;
+uint32_t om_forks;
 __thread uint8_t om_thread_mode OM_TLS;
 static __thread uint8_t tls_attaching OM_TLS;
 static __thread uint32_t tls_token OM_TLS, tls_token_gen OM_TLS;
@@ -61,6 +62,11 @@ static void child_wipe(void)
 	om_adopt_inherited();
 }
 
+static void before_fork(void)
+{
+	__atomic_fetch_add(&om_forks, 1, __ATOMIC_RELAXED);
+}
+
 static void setup_once(void)
 {
 	static int done;
@@ -69,7 +75,7 @@ static void setup_once(void)
 		return;
 	wipe_ok = madvise(&om_proc, sizeof om_proc, MADV_WIPEONFORK) == 0 &&
 		  om_fd_wipe_on_fork() == 0;
-	pthread_atfork(0, 0, child_wipe);
+	pthread_atfork(before_fork, 0, child_wipe);
 }
 
 /* The command line, for the report: argv's strings lie end to end where

@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -47,6 +48,8 @@
 	X(int, unshare, (int a), (a)) \
 	X(int, setns, (int a, int b), (a, b)) \
 	X(int, dup, (int a), (a)) \
+	X(int, posix_spawn, (pid_t *a, const char *b, const posix_spawn_file_actions_t *c, const posix_spawnattr_t *d, char *const *e, char *const *f), (a, b, c, d, e, f)) \
+	X(int, posix_spawnp, (pid_t *a, const char *b, const posix_spawn_file_actions_t *c, const posix_spawnattr_t *d, char *const *e, char *const *f), (a, b, c, d, e, f)) \
 	X(int, dup2, (int a, int b), (a, b)) \
 	X(int, dup3, (int a, int b, int c), (a, b, c)) \
 	X(int, getsockopt, (int a, int b, int c, void *d, socklen_t *e), (a, b, c, d, e)) \

@@ -97,6 +97,9 @@ static int create(const char *path, mode_t mode, uint32_t nslots,
 	h.ring_off = g.ring_off;
 	h.ring_entries = OM_RING_ENTRIES;
 	h.ring_entry_size = sizeof(struct om_ring_entry);
+	h.hand_off = g.hand_off;
+	h.nhand = OM_NHAND;
+	h.hand_size = sizeof(struct om_hand);
 	h.created_ns = om_clock_ns(CLOCK_REALTIME);
 	h.ready = 1;
 	h.sem_id = -1;

@@ -41,6 +41,9 @@ extern __attribute__((visibility("hidden"))) struct om_seg om_seg;
 /* Bumped in every fork child; part of every lock token, so a lock a
  * vanished thread of the parent held is seen as free in the child. */
 extern __attribute__((visibility("hidden"))) uint32_t om_gen;
+/* Bumped in the parent before every fork, vfork and posix_spawn: a dial
+ * that saw it change may be held by a child too. */
+extern __attribute__((visibility("hidden"))) uint32_t om_forks;
 /* What this thread is, for om_ready's one test: 0 not yet looked at,
  * OM_THR_VFORK a vfork child (which runs on its parent's memory and TLS;
  * vfork.S writes 1 in the child, 0 in the parent), OM_THR_GUARDED a

@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "acct/closing.h"
 #include "entry/wrap.h"
 
 OM_EXPORT int socket(int domain, int type, int proto)
@@ -112,8 +113,15 @@ OM_EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 
 OM_EXPORT int close(int fd)
 {
-	om_forget_fd(fd); /* before: the number may be reused at once */
-	return OM_REAL(close)(fd);
+	struct om_closing c;
+	int rc;
+
+	/* before: the number may be reused at once */
+	if (!om_forget_closing(fd, &c))
+		return OM_REAL(close)(fd);
+	rc = OM_REAL(close)(fd);
+	om_closing_end(&c); /* a dial another process may continue */
+	return rc;
 }
 
 /* A second descriptor for the same socket counts its bytes; the
@@ -134,6 +142,8 @@ void om_acct_dup(int oldfd, int newfd)
 	om_fd_fresh(newfd); /* what was at newfd before was closed */
 	o = om_fd_peek(oldfd);
 	if (o && (h = om_fd_hot(o)) != OM_HOT_NONE && (n = om_fd_get(newfd))) {
+		if (o->hs) /* a dial in progress: closing o must not end it */
+			om_hs_at(o->hs)->shared = 1;
 		n->cls = o->cls;
 		n->flags = OM_FDF_DECIDED | (o->flags & OM_FDF_TCP);
 		n->dial = n->flags & OM_FDF_TCP ? OM_DIAL_DONE : OM_DIAL_NONE;
@@ -258,11 +268,15 @@ OM_EXPORT void closefrom(int lowfd)
 /* fclose() of an fdopen()ed socket closes inside libc. */
 OM_EXPORT int fclose(FILE *f)
 {
-	int fd = f ? fileno(f) : -1;
+	struct om_closing c;
+	int fd = f ? fileno(f) : -1, rc, taken = 0;
 
 	if (fd >= 0)
-		om_forget_fd(fd);
-	return OM_REAL(fclose)(f);
+		taken = om_forget_closing(fd, &c);
+	rc = OM_REAL(fclose)(f);
+	if (taken)
+		om_closing_end(&c); /* coreutils close stdout with fclose */
+	return rc;
 }
 
 OM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)

@@ -23,6 +23,7 @@ __vfork:
 	popq	%rdi
 	.cfi_adjust_cfa_offset -8
 	.cfi_register rip, rdi
+	lock incl	om_forks(%rip)	/* a dial in progress may be the child's too */
 	movl	$58, %eax		/* SYS_vfork */
 	syscall
 	pushq	%rdi
@@ -48,6 +49,10 @@ __vfork:
 vfork:
 __vfork:
 	.cfi_startproc
+	adrp	x9, om_forks		/* a dial in progress may be the child's too */
+	ldr	w10, [x9, :lo12:om_forks]
+	add	w10, w10, #1
+	str	w10, [x9, :lo12:om_forks]
 	mov	x0, #0x4111		/* CLONE_VM | CLONE_VFORK | SIGCHLD */
 	mov	x1, #0
 	mov	x2, #0

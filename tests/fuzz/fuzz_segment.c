@@ -36,6 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h.ring_off = g.ring_off;
 	h.ring_entries = OM_RING_ENTRIES;
 	h.ring_entry_size = sizeof(struct om_ring_entry);
+	h.hand_off = g.hand_off;
+	h.nhand = OM_NHAND;
+	h.hand_size = sizeof(struct om_hand);
 	h.ready = 1;
 	memcpy(img, &h, sizeof h);
 	/* the input lands on the header, and past it on the slots and ring */

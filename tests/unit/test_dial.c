@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include "acct/dial.h"
+#include "acct/handoff.h"
 #include "../check.h"
 
 struct om_config om_cfg;
@@ -252,6 +253,84 @@ static void refused_before_request(void)
 	CHECK_EQ(om_rec_out.dials[OM_CLASS_PROXIED][OM_OUT_DENIED], 1);
 }
 
+/* A handshake that leaves this descriptor before its end (handoff.h): a
+ * close while another process may hold the socket detaches it, and it is
+ * settled by whoever ends it: here (aborted, its bytes credited once; a
+ * refusal the proxy sent first), on a dup of the socket, or in another
+ * process image that loads its record. */
+static void handed_over(void)
+{
+	struct om_hand_facts f;
+	struct om_hs copy;
+	struct om_fd *e = fresh(), *d;
+	uint8_t req[300], reply[10] = { 5, 0, 0, 1 };
+	size_t n = socks5_request(req);
+	uint32_t hs;
+
+	/* settled where it was detached: aborted, pending bytes to proxied */
+	om_dial_start(e, OM_DEST_PROXY, 0, 10, 0, 0);
+	out(e, "\5\1\0", 3);
+	in(e, "\5\0", 2);
+	hs = om_dial_detach(e, &f);
+	om_dial_close(e);
+	CHECK_EQ(om_rec_out.dials[OM_CLASS_PROXIED][OM_OUT_ABORTED], 0); /* not yet */
+	CHECK_EQ(om_rec_out.socks[OM_KCLASS_PROXY], 0);
+	om_rec_out.now = 40;
+	CHECK_EQ(om_dial_settle(hs, &f), OM_CLASS_PROXIED);
+	CHECK_EQ(om_rec_out.dials[OM_CLASS_PROXIED][OM_OUT_ABORTED], 1);
+	CHECK_EQ(om_rec_out.bytes[OM_CLASS_PROXIED][OM_EGRESS], 3);
+	CHECK_EQ(om_rec_out.bytes[OM_CLASS_PROXIED][OM_INGRESS], 2);
+	CHECK_EQ(om_rec_out.last_ns, 30);
+
+	/* the proxy's refusal, read before the request, decides it */
+	e = fresh();
+	om_dial_start(e, OM_DEST_PROXY, 0, 0, 0, 0);
+	out(e, "\5\1\0", 3);
+	in(e, "\5\377", 2);
+	hs = om_dial_detach(e, &f);
+	om_dial_close(e);
+	om_dial_settle(hs, &f);
+	CHECK_EQ(om_rec_out.dials[OM_CLASS_PROXIED][OM_OUT_DENIED], 1);
+
+	/* continued on a dup: one dial, onion, every byte once */
+	e = fresh();
+	d = om_fd_get(next_fd++);
+	om_dial_start(e, OM_DEST_PROXY, 0, 0, 0, 0);
+	out(e, "\5\1\0", 3);
+	d->flags = OM_FDF_TCP | OM_FDF_DECIDED | OM_FDF_PROXY_EP;
+	d->dial = OM_DIAL_DONE;
+	hs = om_dial_detach(e, &f);
+	om_dial_close(e);
+	CHECK_EQ(om_dial_take_over(d, hs, &f), 0);
+	in(d, "\5\0", 2);
+	out(d, req, n);
+	in(d, reply, sizeof reply);
+	CHECK_EQ(om_rec_out.dials[OM_CLASS_ONION][OM_OUT_SUCCESS], 1);
+	CHECK_EQ(om_rec_out.bytes[OM_CLASS_ONION][OM_EGRESS], 3 + n);
+	CHECK_EQ(om_rec_out.bytes[OM_CLASS_ONION][OM_INGRESS], 2 + sizeof reply);
+	CHECK_EQ(om_rec_out.bytes[OM_CLASS_PROXIED][OM_EGRESS], 0);
+	CHECK_EQ(om_dial_take_over(d, hs, &f), -1); /* not a dup any more */
+
+	/* resumed from a record in a new image: the request finishes it */
+	e = fresh();
+	om_dial_start(e, OM_DEST_PROXY, 0, 0, 0, 0);
+	out(e, "\5\1\0", 3);
+	in(e, "\5\0", 2);
+	copy = *om_hs_at(e->hs);
+	om_dial_facts(e, &f);
+	d = om_fd_get(next_fd++);
+	CHECK_EQ(om_dial_resume(d, OM_DEST_PROXY, 0, &copy, &f), 0);
+	CHECK(om_dial_handshaking(d));
+	out(d, req, n);
+	in(d, reply, sizeof reply);
+	CHECK_EQ(om_rec_out.dials[OM_CLASS_ONION][OM_OUT_SUCCESS], 1);
+	CHECK_EQ(om_rec_out.bytes[OM_CLASS_ONION][OM_EGRESS], 3 + n);
+	CHECK_EQ(om_rec_out.bytes[OM_CLASS_ONION][OM_INGRESS], 2 + sizeof reply);
+	om_dial_ended_elsewhere(e, OM_CLASS_ONION); /* the first holder learns it */
+	CHECK_EQ(om_fd_hot(e), OM_HOT_CLASS(OM_CLASS_ONION));
+	CHECK_EQ(om_rec_out.dials[OM_CLASS_PROXIED][OM_OUT_ABORTED], 0);
+}
+
 /* A signal handler's I/O on a socket whose lock this thread holds: its
  * bytes wait with the others and are credited once. */
 static void reentrant(void)
@@ -392,6 +471,7 @@ int main(void)
 	refused();
 	aborted_banner_eof();
 	refused_before_request();
+	handed_over();
 	reentrant();
 	established();
 	classifier();

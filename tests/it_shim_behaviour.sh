@@ -225,4 +225,50 @@ om_expect "$seg" onionmeter_processes 1
 om_expect "$seg" onionmeter_segment_slots_used 2
 touch orphan.done
 
+# 9. a send cut short by the process's death (#26.9): bytes are counted
+#    when the call returns, so a process killed inside a blocking sendall
+#    loses the count of that one call and no more (docs/design.md, the
+#    limits): the calls that returned are exact, and the sink received at
+#    most that one call's length beyond them.  Never more than the sink got.
+#    The sink stops reading at 2 MiB until the client is dead, with a small
+#    receive buffer: the 16 MiB call cannot have returned.
+KPORT=$(om_free_port)
+LD_PRELOAD= om_bg "$PY" -c '
+import os, socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
+c, _ = s.accept(); n = 0
+while True:
+    try:
+        b = c.recv(65536)
+    except ConnectionResetError:
+        break
+    if not b:
+        break
+    n += len(b)
+    if n >= 2 << 20 and not os.path.exists("sink.go"):
+        open("sink.paused", "w").close()
+        while not os.path.exists("sink.go"): time.sleep(0.02)
+open("sink.done", "w").write("%d\n" % n)' "$KPORT"
+om_wait_listen 127.0.0.1 "$KPORT" # a probe connection would be the one accepted
+ONIONMETER_SEGMENT=$OM_TMP/killed.seg "$OM_RUN" -- "$PY" -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for i in range(10):
+    s.send(b"x" * 10000)
+s.sendall(b"y" * (16 << 20))' "$KPORT" &
+kpid=$!
+om_wait_file sink.paused
+kill -TERM "$kpid"
+wait "$kpid" 2>/dev/null || true
+touch sink.go
+om_wait_file sink.done
+got=$(cat sink.done)
+counted=$(om_metric "$OM_TMP/killed.seg" 'onionmeter_bytes_total{class="local",direction="egress"}')
+[ "$counted" = 100000 ] || om_fail "killed in sendall: counted $counted, want the 100000 of the calls that returned"
+[ "$got" -ge $((counted + (2 << 20))) ] && [ "$got" -le $((counted + (16 << 20))) ] ||
+	om_fail "killed in sendall: the sink got $got, outside [$((counted + (2 << 20))), $((counted + (16 << 20)))]"
+echo "ok: killed inside a 16 MiB sendall: counted $counted, the sink got $got (the bound: that one call)"
+
 echo PASS

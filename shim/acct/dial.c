@@ -260,12 +260,13 @@ static unsigned up_outcome(struct om_hs *h, uint8_t flags, unsigned *cls)
 static void end_up(struct om_fd *e)
 {
 	struct om_hs *h = hs_of(e);
-	unsigned cls = e->cls, out = up_outcome(h, e->flags, &cls);
+	unsigned cls = e->cls, out;
 
-	if (out == OM_OUT_SUCCESS && h && h->req.proto == OM_PROTO_NONE) {
-		finish_plain(e);
+	if (h && h->req.proto == OM_PROTO_NONE && !(e->flags & OM_FDF_PROXY_EP)) {
+		finish_plain(e); /* the common case: connected, never spoken to */
 		return;
 	}
+	out = up_outcome(h, e->flags, &cls);
 	if (cls != e->cls)
 		decide(e, cls);
 	finish(e, out, om_out_now());

@@ -76,7 +76,7 @@ int om_forget_closing(int fd, struct om_closing *c)
 	}
 	err = errno;
 	locked = lock(e);
-	if (c && locked)
+	if (c && locked && om_closing_shared(e))
 		taken = om_closing_begin(e, c);
 	om_dial_close(e);
 	if (locked)

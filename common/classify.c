@@ -98,6 +98,14 @@ enum om_dest om_classify_in(const struct om_config *c, const struct sockaddr *sa
 	}
 	if (om_sockaddr(sa, len, &fam, addr, &port) < 0)
 		return OM_DEST_NONE;
+	return om_classify_addr(c, fam, addr, port);
+}
+
+enum om_dest om_classify_addr(const struct om_config *c, uint8_t fam, const uint8_t *addr,
+			      uint16_t port)
+{
+	int i;
+
 	for (i = 0; i < c->nproxies; i++) {
 		const struct om_endpoint *p = &c->proxies[i];
 

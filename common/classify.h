@@ -25,6 +25,10 @@ int om_sockaddr(const struct sockaddr *sa, socklen_t len, uint8_t *fam,
 int om_dns_dest(const struct sockaddr *sa, socklen_t len);
 /* enum om_kclass of a peer, as the kernel's view names it: a listed
  * proxy, direct, or local (which covers unclassifiable). */
+/* The same from an address already reduced (family 4 or 6, v4-mapped
+ * v6 as 4; port in host order). */
+enum om_dest om_classify_addr(const struct om_config *c, uint8_t fam, const uint8_t *addr,
+			      uint16_t port);
 unsigned om_kclass_of(const struct om_config *c, const struct sockaddr *sa, socklen_t len);
 
 #endif

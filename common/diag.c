@@ -175,26 +175,15 @@ int om_diag_held(unsigned st)
 
 unsigned om_diag_kclass(const struct om_config *cfg, const struct om_diag_sock *s)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	int v4 = s->family == AF_INET || !memcmp(s->dst, v4mapped, sizeof v4mapped);
 
-	memset(&ss, 0, sizeof ss);
-	if (s->family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(s->dport);
-		memcpy(&a->sin_addr, s->dst, 4);
-		len = sizeof *a;
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(s->dport);
-		memcpy(&a->sin6_addr, s->dst, 16);
-		len = sizeof *a;
+	switch (om_classify_addr(cfg, v4 ? 4 : 6, v4 && s->family != AF_INET ? s->dst + 12 : s->dst,
+				 s->dport)) {
+	case OM_DEST_PROXY: return OM_KCLASS_PROXY;
+	case OM_DEST_DIRECT: return OM_KCLASS_DIRECT;
+	default: return OM_KCLASS_LOCAL;
 	}
-	return om_kclass_of(cfg, (struct sockaddr *)&ss, len);
 }
 
 void om_diag_peer(const struct om_diag_sock *s, char *out, size_t n)

@@ -25,6 +25,14 @@ static int fin_in(unsigned st)
 
 #define HAS(have, field) ((have) >= offsetof(struct tcp_info, field) + sizeof(uint64_t))
 
+static uint64_t field(const unsigned char *p, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, p + off, sizeof v);
+	return v;
+}
+
 /* The attributes after an inet_diag_msg: tcp_info and the cgroup id. */
 static void attrs(const unsigned char *p, size_t n, struct om_diag_sock *s)
 {
@@ -37,22 +45,27 @@ static void attrs(const unsigned char *p, size_t n, struct om_diag_sock *s)
 		if (alen < sizeof a || alen > n)
 			return;
 		if (a.rta_type == INET_DIAG_INFO) {
-			struct tcp_info ti;
+			const unsigned char *ti = p + sizeof a;
 			size_t have = alen - sizeof a;
 
-			/* older kernels send a shorter tcp_info: take what came */
-			memset(&ti, 0, sizeof ti);
-			memcpy(&ti, p + sizeof a, have < sizeof ti ? have : sizeof ti);
+			/* older kernels send a shorter tcp_info: only what came
+			 * is read, field by field (no copy of the whole) */
 			if (HAS(have, tcpi_bytes_received)) {
+				uint64_t in = field(ti, offsetof(struct tcp_info, tcpi_bytes_received));
+
 				s->has_info = 1;
-				s->bytes_in = ti.tcpi_bytes_received -
-					      (fin_in(s->state) && ti.tcpi_bytes_received);
+				s->bytes_in = in - (fin_in(s->state) && in);
 				/* bytes_sent and bytes_retrans: Linux 4.19 and 5.5;
 				 * before, what was acked (one high on a dial) */
-				s->bytes_out = HAS(have, tcpi_bytes_retrans) &&
-						       ti.tcpi_bytes_sent >= ti.tcpi_bytes_retrans
-						       ? ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans
-						       : ti.tcpi_bytes_acked;
+				if (HAS(have, tcpi_bytes_retrans)) {
+					uint64_t sent = field(ti, offsetof(struct tcp_info, tcpi_bytes_sent)),
+						 re = field(ti, offsetof(struct tcp_info, tcpi_bytes_retrans));
+
+					s->bytes_out = sent >= re ? sent - re
+						     : field(ti, offsetof(struct tcp_info, tcpi_bytes_acked));
+				} else {
+					s->bytes_out = field(ti, offsetof(struct tcp_info, tcpi_bytes_acked));
+				}
 			}
 		} else if (a.rta_type == INET_DIAG_CGROUP_ID && alen >= sizeof a + 8) {
 			memcpy(&s->cgroup, p + sizeof a, 8);

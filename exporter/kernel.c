@@ -82,36 +82,72 @@ void om_kview_close(struct om_kview *k)
 	k->prev_all.e = k->prev_owned.e = k->all.e = k->owned.e = 0;
 }
 
-static void kset_add(struct om_kset *s, uint64_t cookie, unsigned kclass)
+/* A set of sockets by cookie: open addressing, at most half full, so a
+ * poll costs a hash and a probe or two per socket and no sort.  Cookies
+ * are never 0. */
+static size_t kset_home(const struct om_kset *s, uint64_t cookie)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		struct om_kentry *e = realloc(s->e, cap * sizeof *e);
-
-		if (!e) {
-			s->oom = 1;
-			return;
-		}
-		s->e = e;
-		s->cap = cap;
-	}
-	s->e[s->n].cookie = cookie;
-	s->e[s->n].kclass = (uint8_t)kclass;
-	s->n++;
+	return (size_t)((cookie * 0x9e3779b97f4a7c15ULL) >> 32) & (s->cap - 1);
 }
 
-static int by_cookie(const void *a, const void *b)
+static int kset_grow(struct om_kset *s)
 {
-	const struct om_kentry *x = a, *y = b;
+	size_t cap = s->cap ? s->cap * 2 : 1024, i;
+	struct om_kentry *old = s->e, *e = calloc(cap, sizeof *e);
 
-	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
+	if (!e)
+		return -1;
+	s->e = e;
+	i = s->cap;
+	s->cap = cap;
+	while (i--)
+		if (old[i].cookie) {
+			size_t h = kset_home(s, old[i].cookie);
+
+			while (e[h].cookie)
+				h = (h + 1) & (cap - 1);
+			e[h] = old[i];
+		}
+	free(old);
+	return 0;
+}
+
+/* 1 if cookie was added, 0 if it was there already, -1 out of memory. */
+static int kset_add(struct om_kset *s, uint64_t cookie, unsigned kclass)
+{
+	size_t h;
+
+	if ((s->n + 1) * 2 > s->cap && kset_grow(s) < 0) {
+		s->oom = 1;
+		return -1;
+	}
+	for (h = kset_home(s, cookie); s->e[h].cookie; h = (h + 1) & (s->cap - 1))
+		if (s->e[h].cookie == cookie)
+			return 0;
+	s->e[h].cookie = cookie;
+	s->e[h].kclass = (uint8_t)kclass;
+	s->n++;
+	return 1;
 }
 
 static int kset_has(const struct om_kset *s, uint64_t cookie)
 {
-	struct om_kentry key = { cookie, 0 };
+	size_t h;
 
-	return s->n && bsearch(&key, s->e, s->n, sizeof key, by_cookie) != 0;
+	if (!s->n)
+		return 0;
+	for (h = kset_home(s, cookie); s->e[h].cookie; h = (h + 1) & (s->cap - 1))
+		if (s->e[h].cookie == cookie)
+			return 1;
+	return 0;
+}
+
+static void kset_clear(struct om_kset *s)
+{
+	if (s->n)
+		memset(s->e, 0, s->cap * sizeof *s->e);
+	s->n = 0;
+	s->oom = 0;
 }
 
 static int in_scope(const struct om_kview *k, const struct om_diag_sock *s)
@@ -178,7 +214,10 @@ void om_kview_account(struct om_kview *k, const struct om_diag_sock *s)
 		return;
 	c = om_diag_kclass(&k->cfg, s);
 	k->sockets++;
-	kset_add(&k->all, s->cookie, c);
+	/* new since the last poll, or held across it: asked as each
+	 * socket goes in, not after */
+	if (kset_add(&k->all, s->cookie, c) == 1 && !kset_has(&k->prev_all, s->cookie))
+		k->seen_new[c]++;
 	if (!s->inode || !om_diag_held(s->state))
 		return;
 	k->conns[c]++;
@@ -186,7 +225,8 @@ void om_kview_account(struct om_kview *k, const struct om_diag_sock *s)
 		k->bytes[c][OM_EGRESS] += s->bytes_out;
 		k->bytes[c][OM_INGRESS] += s->bytes_in;
 	}
-	kset_add(&k->owned, s->cookie, c);
+	if (kset_add(&k->owned, s->cookie, c) == 1 && kset_has(&k->prev_owned, s->cookie))
+		k->aged[c]++;
 }
 
 static void on_sock(const struct om_diag_sock *s, void *arg)
@@ -236,11 +276,23 @@ static void own_inodes(struct om_kview *k)
 	closedir(d);
 }
 
+void om_kview_begin(struct om_kview *k)
+{
+	kset_clear(&k->all);
+	kset_clear(&k->owned);
+	memset(k->aged, 0, sizeof k->aged);
+	memset(k->seen_new, 0, sizeof k->seen_new);
+	k->sockets = 0;
+	memset(k->conns, 0, sizeof k->conns);
+	memset(k->bytes, 0, sizeof k->bytes);
+	memset(k->udp, 0, sizeof k->udp);
+}
+
 int om_kview_poll(struct om_kview *k)
 {
 	struct om_kset t;
 	uint64_t t0 = om_mono_ns();
-	size_t i;
+	int c;
 
 	if (k->fd < 0 && (k->fd = om_diag_open()) < 0) {
 		snprintf(k->error, sizeof k->error, "NETLINK_SOCK_DIAG: %s", strerror(errno));
@@ -248,12 +300,7 @@ int om_kview_poll(struct om_kview *k)
 		return -1;
 	}
 	own_inodes(k);
-	k->all.n = k->owned.n = 0;
-	k->all.oom = k->owned.oom = 0;
-	k->sockets = 0;
-	memset(k->conns, 0, sizeof k->conns);
-	memset(k->bytes, 0, sizeof k->bytes);
-	memset(k->udp, 0, sizeof k->udp);
+	om_kview_begin(k);
 	if (om_diag_dump(k->fd, &k->seq, AF_INET, IPPROTO_TCP, on_sock, k, k->error,
 			 sizeof k->error) < 0 ||
 	    om_diag_dump(k->fd, &k->seq, AF_INET6, IPPROTO_TCP, on_sock, k, k->error,
@@ -268,21 +315,13 @@ int om_kview_poll(struct om_kview *k)
 		/* a failed poll forgets the last: nothing ages across it */
 		close(k->fd);
 		k->fd = -1;
-		k->prev_all.n = k->prev_owned.n = 0;
+		kset_clear(&k->prev_all);
+		kset_clear(&k->prev_owned);
 		k->up = 0;
 		return -1;
 	}
-	if (k->all.n) /* an empty set has no array yet */
-		qsort(k->all.e, k->all.n, sizeof *k->all.e, by_cookie);
-	if (k->owned.n)
-		qsort(k->owned.e, k->owned.n, sizeof *k->owned.e, by_cookie);
-	memset(k->aged, 0, sizeof k->aged);
-	for (i = 0; i < k->all.n; i++)
-		if (!kset_has(&k->prev_all, k->all.e[i].cookie))
-			k->seen_total[k->all.e[i].kclass]++;
-	for (i = 0; i < k->owned.n; i++)
-		if (kset_has(&k->prev_owned, k->owned.e[i].cookie))
-			k->aged[k->owned.e[i].kclass]++;
+	for (c = 0; c < OM_NKCLASS; c++)
+		k->seen_total[c] += k->seen_new[c];
 	t = k->prev_all;
 	k->prev_all = k->all;
 	k->all = t;

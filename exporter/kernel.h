@@ -34,7 +34,7 @@ struct om_kscope {
  * with why set. */
 int om_kscope_parse(const char *s, struct om_kscope *out, const char **why);
 
-/* A set of sockets by cookie, sorted after a poll. */
+/* A set of sockets by cookie (a hash table, kernel.c). */
 struct om_kset {
 	struct om_kentry {
 		uint64_t cookie;
@@ -70,6 +70,7 @@ struct om_kview {
 	uint64_t aged[OM_NKCLASS];          /* ... and so in the poll before */
 	uint64_t bytes[OM_NKCLASS][OM_NDIR]; /* tcp_info of those */
 	uint64_t seen_total[OM_NKCLASS];    /* connections first seen */
+	uint64_t seen_new[OM_NKCLASS];      /* ... in the poll under way */
 	uint64_t unseen_raw[OM_NKCLASS], unseen[OM_NKCLASS];
 	uint64_t udp[OM_NKCLASS]; /* connected UDP sockets a process holds */
 	double poll_seconds;
@@ -89,7 +90,9 @@ int om_kview_poll(struct om_kview *k);
 void om_kview_compare(struct om_kview *k, const uint64_t held[OM_NKCLASS], int single);
 void om_kview_close(struct om_kview *k);
 
-/* For the fuzzer and tests: account one socket as a poll does. */
+/* For the fuzzer and tests: begin a poll, account one socket as a poll
+ * does. */
+void om_kview_begin(struct om_kview *k);
 void om_kview_account(struct om_kview *k, const struct om_diag_sock *s);
 
 #endif

@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	copy = malloc(size - 1 ? size - 1 : 1); /* exact size: ASan sees overreads */
 	memcpy(copy, data + 1, size - 1);
-	k.all.n = k.owned.n = 0;
+	om_kview_begin(&k);
 	rc = om_diag_parse(copy, size - 1, data[0] & 1, on_sock, &k);
 	if (rc < -1 || rc > 1)
 		__builtin_trap();

@@ -10,7 +10,11 @@
 # onionmeter_kernel_poll_duration_seconds from `onionmeter-exporter --once`
 # (TCP and UDP dumps of both families, classification, the sorted sets); allocs are
 # valgrind's "total heap usage" of one --once run with the kernel view,
-# minus one without it; RSS is the serving exporter's VmRSS after 20 polls.
+# minus one without it; instructions are callgrind's user instructions of
+# one --once run with the view minus one without it (the sets grow from
+# empty there; a serving exporter keeps them), and the line under the
+# table is their slope per socket; RSS is the serving exporter's VmRSS
+# after 20 polls.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -29,8 +33,13 @@ ulimit -n 30000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "machine: $(nproc) cores, $(uname -r); $(valgrind --version 2>/dev/null || echo 'no valgrind')"
 echo "date: $(date -u +%Y-%m-%d)"
 echo
-echo "| sockets in the namespace | poll (median ms) | heap allocations per poll | exporter RSS (MiB) |"
-echo "|---:|---:|---:|---:|"
+echo "| sockets in the namespace | poll (median ms) | heap allocations per poll | user instructions per poll | exporter RSS (MiB) |"
+echo "|---:|---:|---:|---:|---:|"
+ir() { # ARGS...: callgrind's instruction count of one --once run
+	valgrind --tool=callgrind --callgrind-out-file="$TMP/cg" "$EXP" --once --segment "$TMP/none" "$@" >/dev/null 2>&1
+	awk '/^summary:/ { print $2 }' "$TMP/cg"
+}
+first_n=; first_ir=
 for n in 10 1000 10000; do
 	rm -f "$TMP/ready"
 	"$PY" - "$n" "$TMP/ready" "$TMP/done" <<'PY' &
@@ -51,11 +60,14 @@ PY
 	poll=$(for _ in $(seq 1 21); do
 		"$EXP" --once --segment "$TMP/none" 2>/dev/null | awk '$1 == "onionmeter_kernel_poll_duration_seconds" { print $2 * 1000 }'
 	done | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }')
-	allocs=-
+	allocs=- instr=-
 	if command -v valgrind >/dev/null; then
 		with=$(valgrind "$EXP" --once --segment "$TMP/none" 2>&1 >/dev/null | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,)
 		without=$(valgrind "$EXP" --once --kernel-interval 0 --segment "$TMP/none" 2>&1 >/dev/null | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,)
 		allocs=$((with - without))
+		instr=$(($(ir) - $(ir --kernel-interval 0)))
+		[ -n "$first_n" ] || { first_n=$n; first_ir=$instr; }
+		last_n=$n last_ir=$instr
 	fi
 	port=$(free_port)
 	"$EXP" --listen "127.0.0.1:$port" --segment "$TMP/none" --kernel-interval 50 2>/dev/null &
@@ -67,5 +79,7 @@ PY
 	touch "$TMP/done"
 	wait "$holder"
 	rm -f "$TMP/done"
-	echo "| $n | $poll | $allocs | $rss |"
+	echo "| $n | $poll | $allocs | $instr | $rss |"
 done
+[ -z "$first_n" ] || [ "$last_n" = "$first_n" ] ||
+	echo "user instructions per socket per poll: $(((last_ir - first_ir) / (last_n - first_n)))"

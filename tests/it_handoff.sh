@@ -156,6 +156,17 @@ for t in $TOOLS; do
 	exec 3>&-'
 	dials "$seg" bash-$t-abort "proxied/aborted=1"
 	om_expect_bytes_read "$seg" proxied "$LOG" 1 0
+
+	# ... and with a copy of fd 3 kept to the exit: the exit settles it
+	#    from the child's step, bytes included
+	fresh bash-$t-abort-exit
+	run bash -c '
+	exec 3<>/dev/tcp/127.0.0.1/9050
+	$PUT <greeting >&3
+	exec 5>&3 3>&-
+	exit 0'
+	dials "$seg" bash-$t-abort-exit "proxied/aborted=1"
+	om_expect_bytes_read "$seg" proxied "$LOG" 1 0
 done
 
 # 6. the child execs, does nothing, exits; the parent closes: aborted once

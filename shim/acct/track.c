@@ -244,6 +244,21 @@ void om_track_unlock(struct om_fd *e)
 	unlock(e);
 }
 
+/* The dial ends with this process: from the hand-off table's state if
+ * another holder moved it on (a dup closed before, a child's steps). */
+static void exit_here(struct om_fd *e)
+{
+	struct om_hand_step s;
+	struct om_hs *h = e->hs ? om_hs_at(e->hs) : 0;
+
+	if (h && !h->cookie && om_closing_shared(e))
+		h->cookie = om_sock_cookie(e->fd);
+	step_begin(e, &s);
+	if (e->dial == OM_DIAL_UP)
+		om_dial_exit(e);
+	step_end(e, &s);
+}
+
 /* A dial up and never spoken on when the process exits (bash's exec
  * 3<>/dev/tcp/HOST/PORT, then exit) would never get its outcome: it is
  * decided now, as a close would.  Only this process's entries: a fork
@@ -266,7 +281,7 @@ __attribute__((destructor)) static void settle_at_exit(void)
 			    om_fd_hot(e) == OM_HOT_NONE || !lock(e))
 				continue;
 			if (!om_closing_at_exit(e))
-				om_dial_exit(e);
+				exit_here(e);
 			unlock(e);
 		}
 	}

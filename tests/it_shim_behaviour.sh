@@ -251,7 +251,7 @@ while True:
         open("sink.paused", "w").close()
         while not os.path.exists("sink.go"): time.sleep(0.02)
 open("sink.done", "w").write("%d\n" % n)' "$KPORT"
-om_wait_listen 127.0.0.1 "$KPORT" # a probe connection would be the one accepted
+om_wait_port 127.0.0.1 "$KPORT"
 ONIONMETER_SEGMENT=$OM_TMP/killed.seg "$OM_RUN" -- "$PY" -c '
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))

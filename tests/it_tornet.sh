@@ -257,7 +257,7 @@ ONIONMETER_ONION_PORTS=8080 ONIONMETER_SEGMENT=$OM_TMP/backend "$OM_RUN" -- \
 	"$PY" "$OM_SRC/tests/tornet_backend.py" 127.0.0.1 8080 "$OM_TMP/backend-self.log" &
 spid=$!
 OM_PIDS="$OM_PIDS $spid"
-om_wait_listen 127.0.0.1 8080
+om_wait_port 127.0.0.1 8080
 LD_PRELOAD= "$PY" - "$ONION" <<'PY'
 import socks, sys
 for n in (10000, 20000, 30000):

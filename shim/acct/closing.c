@@ -65,34 +65,36 @@ struct diag_msg {
 	uint32_t expires, rqueue, wqueue, uid, inode;
 };
 
+/* One end's address and port, as sock_diag keys them (network order):
+ * the family, or 0 if it is not inet. */
+static int endpoint(const struct sockaddr_storage *s, uint8_t addr[16], uint16_t *port)
+{
+	if (s->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)s;
+
+		memcpy(addr, &x->sin_addr, 4);
+		*port = x->sin_port;
+	} else if (s->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)s;
+
+		memcpy(addr, &x->sin6_addr, 16);
+		*port = x->sin6_port;
+	} else {
+		return 0;
+	}
+	return s->ss_family;
+}
+
 static int tuple(int fd, struct om_closing *c)
 {
 	struct sockaddr_storage a, b;
 	socklen_t la = sizeof a, lb = sizeof b;
 
 	if (getsockname(fd, (struct sockaddr *)&a, &la) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&b, &lb) < 0 || a.ss_family != b.ss_family)
+	    getpeername(fd, (struct sockaddr *)&b, &lb) < 0)
 		return 0;
-	c->family = a.ss_family;
-	if (a.ss_family == AF_INET) {
-		const struct sockaddr_in *x = (void *)&a, *y = (void *)&b;
-
-		memcpy(c->src, &x->sin_addr, 4);
-		memcpy(c->dst, &y->sin_addr, 4);
-		c->sport = x->sin_port;
-		c->dport = y->sin_port;
-		return 1;
-	}
-	if (a.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (void *)&a, *y = (void *)&b;
-
-		memcpy(c->src, &x->sin6_addr, 16);
-		memcpy(c->dst, &y->sin6_addr, 16);
-		c->sport = x->sin6_port;
-		c->dport = y->sin6_port;
-		return 1;
-	}
-	return 0;
+	c->family = endpoint(&a, c->src, &c->sport);
+	return c->family && endpoint(&b, c->dst, &c->dport) == c->family;
 }
 
 int om_closing_begin(struct om_fd *e, struct om_closing *c)

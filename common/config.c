@@ -116,11 +116,6 @@ static void read_lists(struct om_config *c, om_env_fn env, om_warn_fn warn)
 	c->nports = n;
 }
 
-const char *om_env_plain(const char *name)
-{
-	return getenv(name);
-}
-
 void om_warn_none(const char *msg)
 {
 	(void)msg;

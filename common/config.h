@@ -11,6 +11,7 @@
 #define OM_CONFIG_H
 
 #include <limits.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -33,17 +34,19 @@ struct om_endpoint {
 	char path[OM_UNIX_PATH]; /* family 1: the socket's path */
 };
 
+/* What every process writes at start comes first, so that it shares a
+ * page or two: each page of the shim's .bss written at exec is a fault. */
 struct om_config {
 	int policy;  /* enum om_policy */
 	int enforce;
 	int precheck_requests; /* onion-only + enforce: check proxy requests before sending */
-	struct om_endpoint proxies[OM_MAX_PROXIES];
-	struct om_endpoint nets[OM_MAX_NETS];
-	uint16_t ports[OM_MAX_PORTS]; /* ONIONMETER_ONION_PORTS */
 	int nproxies, nnets, nports;
 	mode_t seg_mode;
 	uint32_t nslots;
+	struct om_endpoint proxies[OM_MAX_PROXIES];
+	uint16_t ports[OM_MAX_PORTS]; /* ONIONMETER_ONION_PORTS */
 	char segment[PATH_MAX];
+	struct om_endpoint nets[OM_MAX_NETS];
 	char log_path[PATH_MAX]; /* ONIONMETER_LOG, or empty for stderr */
 };
 
@@ -53,8 +56,12 @@ typedef const char *(*om_env_fn)(const char *name);
 /* Says one thing about the configuration, a whole sentence. */
 typedef void (*om_warn_fn)(const char *msg);
 
-/* The process environment, for components that trust theirs. */
-const char *om_env_plain(const char *name);
+/* The process environment, for components that trust theirs (inline: the
+ * shim has its own, and binds no getenv at exec). */
+static inline const char *om_env_plain(const char *name)
+{
+	return getenv(name);
+}
 /* Says nothing (the shim of the program being watched says it). */
 void om_warn_none(const char *msg);
 

@@ -266,11 +266,13 @@ static void exit_here(struct om_fd *e)
  * parent's.  Not reached by _exit() or a fatal signal. */
 __attribute__((destructor)) static void settle_at_exit(void)
 {
-	unsigned p, i, top = __atomic_load_n(&om_fd_pages_top, __ATOMIC_ACQUIRE);
+	unsigned p, i, top;
 
+	/* a process that never attached touches no page of the fd table */
 	if (__atomic_load_n(&om_proc.state, __ATOMIC_ACQUIRE) != OM_ST_READY ||
 	    om_thread_mode == OM_THR_VFORK || om_seg.detached)
 		return;
+	top = __atomic_load_n(&om_fd_pages_top, __ATOMIC_ACQUIRE);
 	for (p = 0; p < top; p++) {
 		struct om_fd_page *pg = __atomic_load_n(&om_fd_pages[p], __ATOMIC_ACQUIRE);
 

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <link.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -201,7 +202,7 @@ struct relro {
 
 static void patch(uintptr_t *slot, void *to, const struct relro *ro)
 {
-	uintptr_t ps = (uintptr_t)getpagesize(), page = (uintptr_t)slot & ~(ps - 1);
+	uintptr_t ps = (uintptr_t)getauxval(AT_PAGESZ), page = (uintptr_t)slot & ~(ps - 1);
 	int was_ro = page >= (ro->lo & ~(ps - 1)) && page + ps <= ((ro->hi + ps - 1) & ~(ps - 1));
 
 	if (!was_ro) {

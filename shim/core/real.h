@@ -44,6 +44,7 @@
 	X(int, pipe, (int *a), (a)) \
 	X(int, pipe2, (int *a, int b), (a, b)) \
 	X(int, fclose, (FILE *a), (a)) \
+	X(int, fileno, (FILE *a), (a)) /* not wrapped: resolved when fclose() first needs it */ \
 	X(int, close, (int a), (a)) \
 	X(int, unshare, (int a), (a)) \
 	X(int, setns, (int a, int b), (a, b)) \

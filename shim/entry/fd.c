@@ -269,7 +269,7 @@ OM_EXPORT void closefrom(int lowfd)
 OM_EXPORT int fclose(FILE *f)
 {
 	struct om_closing c;
-	int fd = f ? fileno(f) : -1, rc, taken = 0;
+	int fd = f ? OM_REAL(fileno)(f) : -1, rc, taken = 0;
 
 	if (fd >= 0)
 		taken = om_forget_closing(fd, &c);

@@ -7,9 +7,9 @@
 #   bench/callgrind.sh [BUILD_DIR]     (default: build)
 set -eu
 cd "$(dirname "$0")/.."
-BUILD=${1:-build}
+BUILD=$(realpath "${1:-build}") # absolute: the paths below go into LD_PRELOAD
 BENCH=$BUILD/bench/iobench
-SHIM=$PWD/$BUILD/shim/libonionmeter.so
+SHIM=$BUILD/shim/libonionmeter.so
 TMP=$(mktemp -d /tmp/om-callgrind.XXXXXX)
 trap '"$BUILD/exporter/onionmeter-exporter" --remove --segment "$TMP/seg" 2>/dev/null; rm -rf "$TMP"' EXIT
 command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; exit 2; }

@@ -7,8 +7,8 @@
 #   bench/close_range.sh [BUILD_DIR]     (default: build)
 set -eu
 cd "$(dirname "$0")/.."
-BUILD=${1:-build}
-SHIM=$PWD/$BUILD/shim/libonionmeter.so
+BUILD=$(realpath "${1:-build}") # absolute: the paths below go into LD_PRELOAD
+SHIM=$BUILD/shim/libonionmeter.so
 TMP=$(mktemp -d /tmp/om-crbench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 cat >"$TMP/cr.c" <<'C'

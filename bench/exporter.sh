@@ -14,10 +14,10 @@
 # polls on its own timer, not per scrape, and bench/kernel.sh measures it.
 set -eu
 cd "$(dirname "$0")/.."
-BUILD=${1:-build}
+BUILD=$(realpath "${1:-build}") # absolute: the paths below go into LD_PRELOAD
 EXP=$BUILD/exporter/onionmeter-exporter
 exp() { "$EXP" --kernel-interval 0 "$@"; }
-SHIM=$PWD/$BUILD/shim/libonionmeter.so
+SHIM=$BUILD/shim/libonionmeter.so
 SLEEPER=$BUILD/bench/sleeper
 . "$PWD/bench/lib.sh"
 TMP=$(mktemp -d /tmp/om-bench.XXXXXX)

@@ -17,14 +17,14 @@
 # after 20 polls.
 set -eu
 cd "$(dirname "$0")/.."
-BUILD=${1:-build}
+BUILD=$(realpath "${1:-build}") # absolute: the paths below go into LD_PRELOAD
 if [ "${OM_IN_NETNS:-}" != 1 ]; then
 	how="unshare -n"
 	[ "$(id -u)" = 0 ] || how="unshare -r -n"
 	OM_IN_NETNS=1 exec $how -- bash "$0" "$@"
 fi
 ip link set lo up
-EXP=$PWD/$BUILD/exporter/onionmeter-exporter
+EXP=$BUILD/exporter/onionmeter-exporter
 . "$PWD/bench/lib.sh"
 TMP=$(mktemp -d /tmp/om-kbench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT

@@ -14,11 +14,11 @@
 #                                     processes and the 1048576 fd limit)
 set -eu
 cd "$(dirname "$0")/.."
-BUILD=${1:-build}
-EXP=$PWD/$BUILD/exporter/onionmeter-exporter
-SHIM=$PWD/$BUILD/shim/libonionmeter.so
-SLEEPER=$PWD/$BUILD/bench/sleeper
-FLOOR=$PWD/$BUILD/bench/libfloor.so
+BUILD=$(realpath "${1:-build}") # absolute: the paths below go into LD_PRELOAD
+EXP=$BUILD/exporter/onionmeter-exporter
+SHIM=$BUILD/shim/libonionmeter.so
+SLEEPER=$BUILD/bench/sleeper
+FLOOR=$BUILD/bench/libfloor.so
 . "$PWD/bench/lib.sh"
 TMP=$(mktemp -d /tmp/om-bench.XXXXXX)
 export ONIONMETER_SEGMENT=$TMP/seg ONIONMETER_SLOTS=4096

@@ -3,9 +3,12 @@
 
     bench/wallclock.py [BUILD_DIR]          (default: build)
 
-Every workload runs ROUNDS times with and without the shim, the variants
-interleaved so that machine noise hits both alike; the figure is the ratio
-of medians (with / without; 1.00 = no cost).  The "control" column runs
+Every workload runs ROUNDS times (9; OM_BENCH_ROUNDS to change) with and
+without the shim, the variants interleaved in a fresh random order each
+round (the seed is printed; OM_BENCH_SEED repeats it) so that machine noise
+and the order hit all alike; the figure is the ratio of medians (with /
+without; 1.00 = no cost), and in brackets the lowest and highest of the
+per-round ratios: the spread a repeat run should fall within.  The "control" column runs
 the program without the shim but with an environment of the same size:
 its distance from 1.00 is what memory layout alone does to that workload
 on this machine, the noise floor to read the onionmeter column against.  Connect/close churn also runs
@@ -13,9 +16,11 @@ under torsocks and proxychains4, which wrap connect() only, for context.
 A Node.js HTTP server is loaded with wrk; there the ratio is of requests
 per second (without / with, so that above 1.00 still means slower).
 """
-import os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
+import os, random, re, shutil, socket, statistics, subprocess, sys, tempfile, time
 
-ROUNDS = 7
+ROUNDS = int(os.environ.get("OM_BENCH_ROUNDS", "9"))
+SEED = int(os.environ.get("OM_BENCH_SEED", str(random.SystemRandom().randrange(1 << 30))))
+rng = random.Random(SEED)
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 build = os.path.join(root, sys.argv[1] if len(sys.argv) > 1 else "build")
 bench = os.path.join(build, "bench", "iobench")
@@ -57,17 +62,32 @@ def timed(variant, cmd):
     return time.perf_counter() - t
 
 
+def rounds(variants, run):
+    """run(variant) for every variant, ROUNDS times, in a shuffled order
+    each round; returns {variant: [value per round]}."""
+    out = {v: [] for v in variants}
+    for _ in range(ROUNDS):
+        order = list(variants)
+        rng.shuffle(order)
+        for v in order:
+            out[v].append(run(v))
+    return out
+
+
+def ratio(times, v, base="plain"):
+    """ratio of medians, and the range of the per-round ratios"""
+    per = [a / b for a, b in zip(times[v], times[base])]
+    return "%.3f (%.2f-%.2f)" % (statistics.median(times[v]) / statistics.median(times[base]),
+                                 min(per), max(per))
+
+
 def compare(name, cmd, extra=()):
     variants = ("plain", "control", "onionmeter") + tuple(extra)
-    times = {v: [] for v in variants}
-    for _ in range(ROUNDS):
-        for v in variants:
-            times[v].append(timed(v, cmd))
-    base = statistics.median(times["plain"])
-    ratio = {v: "%.3f" % (statistics.median(times[v]) / base) for v in variants}
+    times = rounds(variants, lambda v: timed(v, cmd))
+    r = {v: ratio(times, v) for v in variants}
     print("| %s | %.3f s | %s | %s | %s | %s |" % (
-        name, base, ratio["control"], ratio["onionmeter"],
-        ratio.get("torsocks", "-"), ratio.get("proxychains4", "-")))
+        name, statistics.median(times["plain"]), r["control"], r["onionmeter"],
+        r.get("torsocks", "-"), r.get("proxychains4", "-")))
 
 
 def free_port():
@@ -95,7 +115,8 @@ def node_rps(variant):
         srv.wait()
 
 
-print("machine: %d cores, %s; date: %s" % (ncpu, os.uname().release, time.strftime("%Y-%m-%d", time.gmtime())))
+print("machine: %d cores, %s; date: %s; %d rounds, order shuffled (OM_BENCH_SEED=%d)"
+      % (ncpu, os.uname().release, time.strftime("%Y-%m-%d", time.gmtime()), ROUNDS, SEED))
 print()
 print("| workload | without shim (median) | control | onionmeter | torsocks | proxychains4 |")
 print("|---|---:|---:|---:|---:|---:|")
@@ -106,22 +127,19 @@ compare("connect/accept/close churn, 40000", [bench, "churn", "40000"], have)
 compare("%d threads x 100000 64-byte write+read" % ncpu, [bench, "threads", str(ncpu), "100000"])
 compare("%d threads x 25000 64-byte write+read" % (4 * ncpu), [bench, "threads", str(4 * ncpu), "25000"])
 # one-time cost: loading the library and attaching to the segment
-starts = {"plain": [], "onionmeter": []}
-for _ in range(ROUNDS):
-    for v in starts:
-        a = time.perf_counter()
-        for _ in range(50):
-            subprocess.run(["/bin/true"], env=env_for(v), check=True)
-        starts[v].append((time.perf_counter() - a) / 50)
+def start(v):
+    a = time.perf_counter()
+    for _ in range(50):
+        subprocess.run(["/bin/true"], env=env_for(v), check=True)
+    return (time.perf_counter() - a) / 50
+starts = rounds(("plain", "onionmeter"), start)
+per = [(a - b) * 1000 for a, b in zip(starts["onionmeter"], starts["plain"])]
 d = statistics.median(starts["onionmeter"]) - statistics.median(starts["plain"])
-print("| process start (/bin/true), once per exec: %.2f ms | - | - | +%.2f ms | - | - |"
-      % (statistics.median(starts["plain"]) * 1000, d * 1000))
+print("| process start (/bin/true), once per exec: %.2f ms | - | - | %+.3f ms (%+.3f-%+.3f) | - | - |"
+      % (statistics.median(starts["plain"]) * 1000, d * 1000, min(per), max(per)))
 if shutil.which("node") and shutil.which("wrk"):
-    rps = {"plain": [], "onionmeter": []}
-    for _ in range(3):
-        for v in rps:
-            rps[v].append(node_rps(v))
-    base = statistics.median(rps["plain"])
-    print("| Node.js http server under wrk (1 thread, 32 connections, 3 s): %.0f req/s | - | - | %.3f | - | - |"
-          % (base, base / statistics.median(rps["onionmeter"])))
+    # requests per second: without / with, so that above 1.00 still means slower
+    rps = rounds(("plain", "onionmeter"), node_rps)
+    print("| Node.js http server under wrk (1 thread, 32 connections, 3 s): %.0f req/s | - | - | %s | - | - |"
+          % (statistics.median(rps["plain"]), ratio(rps, "plain", "onionmeter")))
 shutil.rmtree(tmp)

@@ -50,16 +50,24 @@ static void listen_lo(void)
 		die("listen");
 }
 
+/* Threads share the listener: without the lock a thread may accept
+ * another's connection, and then each thread's reads wait for another
+ * thread's writes (a context switch per read, a ratio that measures
+ * scheduling luck). */
+static pthread_mutex_t pair_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void pair(int *c, int *s)
 {
 	int one = 1;
 
+	pthread_mutex_lock(&pair_lock);
 	*c = socket(AF_INET, SOCK_STREAM, 0);
 	if (connect(*c, (struct sockaddr *)&addr, sizeof addr) < 0)
 		die("connect");
 	*s = accept(ls, 0, 0);
 	if (*s < 0)
 		die("accept");
+	pthread_mutex_unlock(&pair_lock);
 	setsockopt(*c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	setsockopt(*s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }

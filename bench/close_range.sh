@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BUILD=$(realpath "${1:-build}") # absolute: the paths below go into LD_PRELOAD
 SHIM=$BUILD/shim/libonionmeter.so
 TMP=$(mktemp -d /tmp/om-crbench.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+trap '"$BUILD/exporter/onionmeter-exporter" --remove --segment "$TMP/seg" 2>/dev/null; rm -rf "$TMP"' EXIT
 cat >"$TMP/cr.c" <<'C'
 #define _GNU_SOURCE
 #include <linux/close_range.h>

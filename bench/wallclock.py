@@ -142,4 +142,7 @@ if shutil.which("node") and shutil.which("wrk"):
     rps = rounds(("plain", "onionmeter"), node_rps)
     print("| Node.js http server under wrk (1 thread, 32 connections, 3 s): %.0f req/s | - | - | %s | - | - |"
           % (statistics.median(rps["plain"]), ratio(rps, "plain", "onionmeter")))
+# the segment's semaphore set outlives its file: removed with it
+subprocess.run([os.path.join(build, "exporter", "onionmeter-exporter"), "--remove", "--segment",
+                os.path.join(tmp, "segment")], stderr=subprocess.DEVNULL)
 shutil.rmtree(tmp)

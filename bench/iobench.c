@@ -8,7 +8,15 @@
  *   iobench umsg N        sendmsg/recvmsg on a unix socket pair (untracked)
  *   iobench mmsg N        N x (sendmmsg, recvmmsg) of 8 one-byte datagrams
  *                         on a connected loopback UDP pair
+ *   iobench mmsg1 N       the same with one datagram per call
+ *   iobench mmsgname N    N x (sendmmsg, recvmmsg) of 8 datagrams with a
+ *                         name each, on unconnected loopback UDP sockets
+ *   iobench udp N         N x (sendto with an address, recv without one) on
+ *                         unconnected loopback UDP sockets
  *   iobench churn N       N x (socket, connect, accept, close, close)
+ *   iobench nbchurn N     the same with a non-blocking connect: socket,
+ *                         connect (EINPROGRESS), accept, getsockopt
+ *                         (SO_ERROR), close, close
  *   iobench pingpong N SIZE   N round trips of SIZE bytes with a child echo
  *   iobench bulk BYTES    stream BYTES in 64 KiB writes to a child reader
  *   iobench threads T N   T threads, each N x 64-byte write+read on its own
@@ -19,6 +27,7 @@
 #endif
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -72,6 +81,26 @@ static void pair(int *c, int *s)
 	setsockopt(*s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* Two loopback UDP sockets on ephemeral ports; connected to each other
+ * when asked. */
+static void udp_pair(int *c, int *s, struct sockaddr_in *ua, struct sockaddr_in *ub, int conn)
+{
+	socklen_t sl = sizeof *ua;
+
+	*ua = *ub = addr;
+	ua->sin_port = ub->sin_port = 0;
+	*c = socket(AF_INET, SOCK_DGRAM, 0);
+	*s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (bind(*c, (struct sockaddr *)ua, sizeof *ua) < 0 ||
+	    bind(*s, (struct sockaddr *)ub, sizeof *ub) < 0 ||
+	    getsockname(*s, (struct sockaddr *)ub, &sl) < 0 ||
+	    getsockname(*c, (struct sockaddr *)ua, &sl) < 0)
+		die("udp");
+	if (conn && (connect(*c, (struct sockaddr *)ub, sizeof *ub) < 0 ||
+		     connect(*s, (struct sockaddr *)ua, sizeof *ua) < 0))
+		die("udp connect");
+}
+
 static void full(int fd, char *buf, long n, int out)
 {
 	while (n > 0) {
@@ -114,7 +143,7 @@ int main(int argc, char **argv)
 	int c, s, p[2];
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: iobench tracked|untracked|churn|pingpong|bulk|threads ...\n");
+		fprintf(stderr, "usage: iobench WORKLOAD N ... (see the comment at the top of bench/iobench.c)\n");
 		return 2;
 	}
 	memset(buf, 'x', sizeof buf);
@@ -159,23 +188,15 @@ int main(int argc, char **argv)
 			if (a != 1 || b != 1)
 				die("io");
 		}
-	} else if (!strcmp(argv[1], "mmsg")) {
-		struct sockaddr_in ua = addr, ub = addr;
+	} else if (!strncmp(argv[1], "mmsg", 4)) {
+		/* mmsg and mmsg1 connect both ends; mmsgname names every datagram */
+		int named = !strcmp(argv[1], "mmsgname"), per = argv[1][4] == '1' ? 1 : 8;
+		struct sockaddr_in ua, ub, from[8];
 		struct iovec v[8];
 		struct mmsghdr mm[8];
-		socklen_t sl = sizeof ua;
 		int k;
 
-		c = socket(AF_INET, SOCK_DGRAM, 0);
-		s = socket(AF_INET, SOCK_DGRAM, 0);
-		ua.sin_port = ub.sin_port = 0;
-		if (bind(c, (struct sockaddr *)&ua, sizeof ua) < 0 ||
-		    bind(s, (struct sockaddr *)&ub, sizeof ub) < 0 ||
-		    getsockname(s, (struct sockaddr *)&ub, &sl) < 0 ||
-		    connect(c, (struct sockaddr *)&ub, sizeof ub) < 0 ||
-		    getsockname(c, (struct sockaddr *)&ua, &sl) < 0 ||
-		    connect(s, (struct sockaddr *)&ua, sizeof ua) < 0)
-			die("udp");
+		udp_pair(&c, &s, &ua, &ub, !named);
 		memset(mm, 0, sizeof mm);
 		for (k = 0; k < 8; k++) {
 			v[k].iov_base = buf + k;
@@ -184,8 +205,42 @@ int main(int argc, char **argv)
 			mm[k].msg_hdr.msg_iovlen = 1;
 		}
 		for (i = 0; i < n; i++) {
-			if (sendmmsg(c, mm, 8, 0) != 8 || recvmmsg(s, mm, 8, MSG_WAITALL, 0) != 8)
-				die("mmsg");
+			for (k = 0; named && k < per; k++) {
+				mm[k].msg_hdr.msg_name = &ub;
+				mm[k].msg_hdr.msg_namelen = sizeof ub;
+			}
+			if (sendmmsg(c, mm, (unsigned)per, 0) != per)
+				die("sendmmsg");
+			for (k = 0; named && k < per; k++) {
+				mm[k].msg_hdr.msg_name = &from[k];
+				mm[k].msg_hdr.msg_namelen = sizeof from[k];
+			}
+			if (recvmmsg(s, mm, (unsigned)per, MSG_WAITALL, 0) != per)
+				die("recvmmsg");
+		}
+	} else if (!strcmp(argv[1], "udp")) {
+		struct sockaddr_in ua, ub;
+
+		udp_pair(&c, &s, &ua, &ub, 0);
+		for (i = 0; i < n; i++) {
+			if (sendto(c, buf, 1, 0, (struct sockaddr *)&ub, sizeof ub) != 1 ||
+			    recv(s, buf, 1, 0) != 1)
+				die("udp");
+		}
+	} else if (!strcmp(argv[1], "nbchurn")) {
+		for (i = 0; i < n; i++) {
+			int err;
+			socklen_t el = sizeof err;
+
+			c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+			if (connect(c, (struct sockaddr *)&addr, sizeof addr) == 0 || errno != EINPROGRESS)
+				die("connect");
+			if ((s = accept(ls, 0, 0)) < 0)
+				die("accept");
+			if (getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err)
+				die("SO_ERROR");
+			close(c);
+			close(s);
 		}
 	} else if (!strcmp(argv[1], "churn")) {
 		for (i = 0; i < n; i++) {

@@ -48,6 +48,17 @@ static int in_net(const struct om_endpoint *n, uint8_t fam, const uint8_t *a)
 	return bits == 0 || ((a[i] ^ n->addr[i]) & (0xFF00u >> bits) & 0xFF) == 0;
 }
 
+/* LOCAL if addr is in one of ONIONMETER_LOCAL_NETS, else DIRECT */
+static enum om_dest local_net(const struct om_config *c, uint8_t fam, const uint8_t *addr)
+{
+	int i;
+
+	for (i = 0; i < c->nnets; i++)
+		if (in_net(&c->nets[i], fam, addr))
+			return OM_DEST_LOCAL;
+	return OM_DEST_DIRECT;
+}
+
 static int is_loopback(uint8_t fam, const uint8_t *a)
 {
 	static const uint8_t v6lo[16] = { [15] = 1 };
@@ -73,29 +84,16 @@ static int unix_proxy(const struct om_config *c, const struct sockaddr *sa, sock
 	return 0;
 }
 
-enum om_dest om_classify_in(const struct om_config *c, const struct sockaddr *sa,
-			    socklen_t len)
+enum om_dest om_classify_slow(const struct om_config *c, const struct sockaddr *sa,
+			      socklen_t len)
 {
 	uint8_t fam, addr[16];
 	uint16_t port;
-	int i;
 
 	if (!sa)
 		return OM_DEST_NONE;
 	if (sa->sa_family == AF_UNIX)
 		return unix_proxy(c, sa, len) ? OM_DEST_PROXY : OM_DEST_NONE;
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in) &&
-	    !c->nnets) {
-		/* the common case, straight through: a proxy, loopback, or not */
-		const struct sockaddr_in *s4 = (const void *)sa;
-		uint16_t p4 = ntohs(s4->sin_port);
-
-		for (i = 0; i < c->nproxies; i++)
-			if (c->proxies[i].family == 4 && c->proxies[i].port == p4 &&
-			    !memcmp(c->proxies[i].addr, &s4->sin_addr, 4))
-				return OM_DEST_PROXY;
-		return ((const uint8_t *)&s4->sin_addr)[0] == 127 ? OM_DEST_LOCAL : OM_DEST_DIRECT;
-	}
 	if (om_sockaddr(sa, len, &fam, addr, &port) < 0)
 		return OM_DEST_NONE;
 	return om_classify_addr(c, fam, addr, port);
@@ -106,7 +104,7 @@ enum om_dest om_classify_addr(const struct om_config *c, uint8_t fam, const uint
 {
 	int i;
 
-	for (i = 0; i < c->nproxies; i++) {
+	for (i = 0; om_proxy_port(c, port) && i < c->nproxies; i++) {
 		const struct om_endpoint *p = &c->proxies[i];
 
 		if (p->family == fam && p->port == port &&
@@ -115,10 +113,7 @@ enum om_dest om_classify_addr(const struct om_config *c, uint8_t fam, const uint
 	}
 	if (is_loopback(fam, addr))
 		return OM_DEST_LOCAL;
-	for (i = 0; i < c->nnets; i++)
-		if (in_net(&c->nets[i], fam, addr))
-			return OM_DEST_LOCAL;
-	return OM_DEST_DIRECT;
+	return local_net(c, fam, addr);
 }
 
 int om_onion_port_in(const struct om_config *c, uint16_t port)
@@ -129,22 +124,6 @@ int om_onion_port_in(const struct om_config *c, uint16_t port)
 		if (c->ports[i] == port)
 			return 1;
 	return 0;
-}
-
-/* DNS's ports: unicast and multicast DNS.  On every connect(), so only
- * the port is read, where both families keep it. */
-int om_dns_dest(const struct sockaddr *sa, socklen_t len)
-{
-	_Static_assert(offsetof(struct sockaddr_in, sin_port) ==
-			       offsetof(struct sockaddr_in6, sin6_port),
-		       "both families keep the port in one place");
-	uint16_t port;
-
-	if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
-	    len < offsetof(struct sockaddr_in, sin_port) + sizeof port)
-		return 0;
-	port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	return OM_DNS_PORT(port);
 }
 
 unsigned om_kclass_of(const struct om_config *c, const struct sockaddr *sa, socklen_t len)

@@ -98,6 +98,9 @@ static void read_lists(struct om_config *c, om_env_fn env, om_warn_fn warn)
 		n = om_parse_proxies(OM_DEFAULT_PROXIES, c->proxies, OM_MAX_PROXIES, &bad);
 	}
 	c->nproxies = n;
+	while (n-- > 0)
+		if (c->proxies[n].family != 1)
+			om_proxy_port_set(c, c->proxies[n].port);
 	s = env("ONIONMETER_LOCAL_NETS");
 	n = om_parse_nets(s, c->nets, OM_MAX_NETS, &bad);
 	if (n < 0) {

@@ -18,6 +18,7 @@
 #define OM_MAX_PROXIES 16
 #define OM_MAX_NETS 32
 #define OM_MAX_PORTS 32
+#define OM_PROXY_PORT_BITS 4096
 /* Tor's SocksPort in its usual places: TCP, and the Unix sockets of
  * Debian's tor and of hardened setups */
 #define OM_DEFAULT_PROXIES                                                    \
@@ -43,6 +44,11 @@ struct om_config {
 	int nproxies, nnets, nports;
 	mode_t seg_mode;
 	uint32_t nslots;
+	/* bit (port & 4095) set for each TCP proxy's port: most connects and
+	 * datagrams are to no proxy, and one test says so (a narrower mask
+	 * sent a random ephemeral port down the slow path often enough to
+	 * move a benchmark) */
+	uint64_t proxy_ports[OM_PROXY_PORT_BITS / 64];
 	struct om_endpoint proxies[OM_MAX_PROXIES];
 	uint16_t ports[OM_MAX_PORTS]; /* ONIONMETER_ONION_PORTS */
 	char segment[PATH_MAX];
@@ -69,6 +75,13 @@ void om_warn_none(const char *msg);
  * allocation, no stdio, little stack: the shim reads it in its
  * constructor, or in whatever call comes first, a signal handler's too. */
 void om_config_read(struct om_config *c, om_env_fn env, om_warn_fn warn);
+
+static inline void om_proxy_port_set(struct om_config *c, uint16_t port)
+{
+	unsigned b = port % OM_PROXY_PORT_BITS;
+
+	c->proxy_ports[b / 64] |= 1ull << (b % 64);
+}
 
 /* endpoints.c: parse "host:port,[v6]:port,unix:/path" / "cidr,cidr" /
  * "port,port" lists; return entries kept, or -1 with *bad pointing at

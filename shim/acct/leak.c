@@ -110,17 +110,14 @@ int om_leak(unsigned kind, int fam, const void *addr, uint16_t port,
 	return blocked;
 }
 
-int om_leak_dest(int fd, const struct sockaddr *sa, socklen_t len, int dgram_only)
+int om_leak_direct(int fd, const struct sockaddr *sa, socklen_t len, int dgram_only)
 {
 	uint8_t fam, addr[16];
 	uint16_t port;
-	int type = 0, err = errno, rc = 0;
+	int type = 0, err, rc = 0;
 	socklen_t tl = sizeof type;
 
-	/* the verdict does not depend on being attached: a policy holds
-	 * even when the segment cannot be used */
-	if (om_cfg.policy == OM_POLICY_AUDIT || om_classify(sa, len) != OM_DEST_DIRECT)
-		return 0;
+	err = errno;
 	if (OM_REAL(getsockopt)(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
 	    (type != SOCK_STREAM && type != SOCK_DGRAM) ||
 	    (dgram_only && type != SOCK_DGRAM))

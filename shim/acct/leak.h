@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "common/segment_layout.h"
 #include "core/config.h"
 #include "acct/fdtable.h"
 #include "proto/sniff.h"
@@ -23,9 +24,27 @@
 int om_leak(unsigned kind, int fam, const void *addr, uint16_t port,
 	    const char *name);
 
-/* connect(), or a datagram sent with an address: a leak?  Refuse?  sa
- * must be readable (the caller copied it, or the kernel accepted it). */
-int om_leak_dest(int fd, const struct sockaddr *sa, socklen_t len, int dgram_only);
+/* A direct destination's leak, under a policy that judges them. */
+int om_leak_direct(int fd, const struct sockaddr *sa, socklen_t len, int dgram_only);
+
+/* connect(), or a datagram sent with an address, to sa, classified as d
+ * (enum om_dest): a leak?  Refuse?  sa must be readable (the caller
+ * copied it, or the kernel accepted it).  Inline: nearly every
+ * destination is no leak, and says so in two tests.  The verdict does not
+ * depend on being attached: a policy holds even when the segment cannot
+ * be used. */
+static inline int om_leak_dest_as(int fd, int d, const struct sockaddr *sa, socklen_t len,
+				  int dgram_only)
+{
+	if (om_cfg.policy == OM_POLICY_AUDIT || d != OM_DEST_DIRECT)
+		return 0;
+	return om_leak_direct(fd, sa, len, dgram_only);
+}
+
+static inline int om_leak_dest(int fd, const struct sockaddr *sa, socklen_t len, int dgram_only)
+{
+	return om_leak_dest_as(fd, (int)om_classify(sa, len), sa, len, dgram_only);
+}
 /* A name handed to the system resolver.  Returns 1 to refuse. */
 int om_leak_lookup(const char *name, int numeric_only);
 /* A send to a DNS port: does a question in its first n bytes name a

@@ -117,9 +117,9 @@ void om_connect_done(int fd, const struct sockaddr *sa, socklen_t len, int rc,
 		return;
 	/* the kernel read sa: judged here unless it was judged (and let
 	 * through) before the call */
-	if (!om_cfg.enforce)
-		om_leak_dest(fd, sa, len, 0);
 	d = om_classify(sa, len);
+	if (!om_cfg.enforce)
+		om_leak_dest_as(fd, (int)d, sa, len, 0);
 	if (d == OM_DEST_NONE) {
 		om_forget_fd(fd); /* unix socket or AF_UNSPEC disconnect */
 		return;

@@ -423,7 +423,13 @@ static void classifier(void)
 	config(&c, none); /* Tor's usual SocksPorts */
 	CHECK_EQ(v4(&c, "127.0.0.1", 9050), OM_DEST_PROXY);
 	CHECK_EQ(v4(&c, "127.0.0.1", 9051), OM_DEST_LOCAL);
+	/* ports that share a proxy port's bit in the quick test */
+	CHECK_EQ(v4(&c, "127.0.0.1", 9050 + 4096), OM_DEST_LOCAL);
+	CHECK_EQ(v4(&c, "127.0.0.2", 9050), OM_DEST_LOCAL);
+	CHECK_EQ(v4(&c, "198.18.0.1", 9150), OM_DEST_DIRECT);
+	CHECK_EQ(v4(&c, "127.0.0.1", 9150), OM_DEST_PROXY);
 	CHECK_EQ(v6(&c, "::1", 9050), OM_DEST_PROXY);
+	CHECK_EQ(v6(&c, "::1", 9050 - 4096), OM_DEST_LOCAL);
 	CHECK_EQ(v6(&c, "::ffff:127.0.0.1", 9050), OM_DEST_PROXY); /* v4-mapped */
 	CHECK_EQ(v4(&c, "198.18.0.1", 80), OM_DEST_DIRECT);
 	CHECK_EQ(v6(&c, "2001:db8::1", 80), OM_DEST_DIRECT);
@@ -444,6 +450,9 @@ static void classifier(void)
 
 	config(&c, lists);
 	CHECK_EQ(v4(&c, "198.18.0.1", 80), OM_DEST_PROXY); /* a proxy before a local net */
+	CHECK_EQ(v4(&c, "198.18.0.1", 81), OM_DEST_LOCAL);
+	CHECK_EQ(v4(&c, "198.18.0.1", 80 + 4096 * 3), OM_DEST_LOCAL);
+	CHECK_EQ(v4(&c, "127.0.0.1", 80), OM_DEST_LOCAL);
 	CHECK_EQ(v4(&c, "198.19.255.255", 80), OM_DEST_LOCAL);
 	CHECK_EQ(v4(&c, "198.20.0.1", 80), OM_DEST_DIRECT);
 	CHECK_EQ(v6(&c, "2001:db8:ffff::1", 443), OM_DEST_LOCAL);

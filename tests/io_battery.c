@@ -266,6 +266,57 @@ int main(void)
 		close(u2);
 	}
 
+	/* Unconnected UDP batches with a name per datagram: runs to one peer
+	 * (counted as one by the shim), a peer between them, a DNS-port name
+	 * that is not a run's, and receives with and without names. */
+	{
+		struct sockaddr_in ua = lo(0), ub = lo(0), uc = lo(0), dns = lo(53), got[6];
+		struct sockaddr_in *to[6] = { &ub, &ub, &uc, &ub, &ub, &dns };
+		struct mmsghdr bm[6];
+		struct iovec bv[6];
+		int k, sent, x = socket(AF_INET, SOCK_DGRAM, 0), y = socket(AF_INET, SOCK_DGRAM, 0);
+		int z = socket(AF_INET, SOCK_DGRAM, 0);
+
+		bind(x, (struct sockaddr *)&ua, sizeof ua);
+		bind(y, (struct sockaddr *)&ub, sizeof ub);
+		bind(z, (struct sockaddr *)&uc, sizeof uc);
+		sl = sizeof ub;
+		getsockname(y, (struct sockaddr *)&ub, &sl);
+		sl = sizeof uc;
+		getsockname(z, (struct sockaddr *)&uc, &sl);
+		memset(bm, 0, sizeof bm);
+		for (k = 0; k < 6; k++) {
+			bv[k].iov_base = buf;
+			bv[k].iov_len = 10 + (size_t)k; /* 10..15 bytes */
+			bm[k].msg_hdr.msg_iov = &bv[k];
+			bm[k].msg_hdr.msg_iovlen = 1;
+			bm[k].msg_hdr.msg_name = to[k];
+			bm[k].msg_hdr.msg_namelen = sizeof *to[k];
+		}
+		/* the DNS-port datagram goes nowhere (nothing listens there) but
+		 * leaves: the kernel accepts it */
+		sent = (int)SHOW("sendmmsg named", sendmmsg(x, bm, 6, 0));
+		for (k = 0; k < sent; k++)
+			egress += bm[k].msg_len;
+		/* y takes four (10, 11, 13, 14), with names; z one (12), without */
+		for (k = 0; k < 4; k++) {
+			bm[k].msg_hdr.msg_name = &got[k];
+			bm[k].msg_hdr.msg_namelen = sizeof got[k];
+			bv[k].iov_len = 64;
+		}
+		k = (int)SHOW("recvmmsg named", recvmmsg(y, bm, 4, MSG_WAITALL, 0));
+		while (k-- > 0)
+			ingress += bm[k].msg_len;
+		bm[0].msg_hdr.msg_name = 0;
+		bm[0].msg_hdr.msg_namelen = 0;
+		k = (int)SHOW("recvmmsg lent names", recvmmsg(z, bm, 1, 0, 0));
+		if (k == 1)
+			ingress += bm[0].msg_len;
+		close(x);
+		close(y);
+		close(z);
+	}
+
 	/* non-blocking connect refused, resolved through SO_ERROR */
 	{
 		int closed_port, l2 = listener(&closed_port);

@@ -80,6 +80,11 @@ run "$seg" tor-only 0 -- "${CURL[@]}" --socks5 127.0.0.1:1080 "http://198.18.0.1
 run "$seg" tor-only 0 -- "$PY" -c 'import socket; socket.getaddrinfo("'"$ONION"'", 80); socket.getaddrinfo("localhost", 80); socket.getaddrinfo("127.0.0.1", 80)'
 om_expect "$seg" 'onionmeter_leaks_total{kind="direct_connect",action="observed"}' 1
 om_expect "$seg" 'onionmeter_leaks_total{kind="udp",action="observed"}' 1
+# every road a named datagram takes is judged, a leak per datagram: sendto
+# and sendmmsg through libc and through syscall() (libuv's road)
+sent=$(run "$seg" tor-only 0 -- "$PY" "$OM_SRC/tests/udp_named.py" 198.18.0.1 9999 3)
+[ "$sent" = 12 ] || om_fail "udp_named.py: $sent of 12 datagrams sent"
+om_expect "$seg" 'onionmeter_leaks_total{kind="udp",action="observed"}' 13
 om_expect "$seg" 'onionmeter_leaks_total{kind="proxied_clearnet",action="observed"}' 0
 om_expect "$seg" 'onionmeter_leaks_total{kind="onion_dns",action="observed"}' 1
 om_expect "$seg" 'onionmeter_leaks_total{kind="dns",action="observed"}' 0

@@ -285,13 +285,17 @@ out:
 	errno = err;
 }
 
-void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r)
+void om_datagram_as(int dir, int d, ssize_t r)
 {
-	enum om_dest d;
-
-	if (r <= 0 || om_passive() || (d = om_classify(sa, len)) == OM_DEST_NONE)
+	if (r <= 0 || d == OM_DEST_NONE || om_passive())
 		return;
 	om_count_bytes(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d), dir, (uint64_t)r);
+}
+
+void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r)
+{
+	if (r > 0)
+		om_datagram_as(dir, (int)om_classify(sa, len), r);
 }
 
 /* A new descriptor came from a call we wrap: whatever the number was

@@ -20,6 +20,8 @@ struct om_fd *om_adopt(int fd, int dir, ssize_t r);
 uint8_t om_hot_ingress(int fd, uint8_t h);
 void om_accepted(int fd, const struct sockaddr *peer, socklen_t len);
 void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);
+/* ... whose address is already classified as d (enum om_dest) */
+void om_datagram_as(int dir, int d, ssize_t r);
 /* In a fork child: count the connections inherited from the parent. */
 void om_adopt_inherited(void);
 

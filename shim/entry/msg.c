@@ -16,17 +16,19 @@
 
 /* After a send that named sa (accepted by the kernel): questions read,
  * unless the socket is connected to a DNS port, whose slow path reads
- * them. */
-static void dns_named(int fd, const struct sockaddr *sa, socklen_t len,
-		      const struct iovec *iov, int cnt, ssize_t r)
+ * them.  1 if sa is a DNS port. */
+static int dns_named(int fd, const struct sockaddr *sa, socklen_t len,
+		     const struct iovec *iov, int cnt, ssize_t r)
 {
 	struct om_fd *e = om_fd_peek(fd);
 	int stream;
 
 	if (om_cfg.enforce || (e && (e->flags & OM_FDF_DNS)))
-		return;
-	if (om_dns_send(fd, sa, len, &stream))
-		om_leak_dns(stream, iov, cnt, (size_t)r, 0);
+		return 0;
+	if (!om_dns_send(fd, sa, len, &stream))
+		return 0;
+	om_leak_dns(stream, iov, cnt, (size_t)r, 0);
+	return 1;
 }
 
 /* Before a receive on a socket we have not met: is it an unconnected UDP
@@ -55,52 +57,149 @@ static uint8_t hot_adopting(int fd, int dir, ssize_t r)
 	return h;
 }
 
+/* Is a name the same address as the one before it in a batch?  A
+ * sockaddr_in is two words, compared inline (gcc calls memcmp for it). */
+static inline int same_name(const void *a, socklen_t al, const void *b, socklen_t bl)
+{
+	if (!b || al != bl)
+		return 0;
+	if (al == sizeof(struct sockaddr_in)) {
+		uint64_t x[2], y[2];
+
+		memcpy(x, a, sizeof x);
+		memcpy(y, b, sizeof y);
+		return !((x[0] ^ y[0]) | (x[1] ^ y[1]));
+	}
+	return !memcmp(a, b, al);
+}
+
+/* Datagrams of one batch with one name after another are a run: one
+ * classification and one add for all of them (*mmsg to one peer), where
+ * the count per datagram would be the same.  d: the name's enum om_dest. */
+struct dgram_run {
+	const struct sockaddr *sa;
+	socklen_t len;
+	int dir, d;
+	uint64_t bytes;
+};
+
+static void run_flush(struct dgram_run *run)
+{
+	if (run->sa)
+		om_datagram_as(run->dir, run->d, (ssize_t)run->bytes);
+	run->sa = 0;
+}
+
+static void run_start(struct dgram_run *run, const struct sockaddr *sa, socklen_t len, int d,
+		      ssize_t r)
+{
+	run_flush(run);
+	run->sa = sa;
+	run->len = len;
+	run->d = d;
+	run->bytes = (uint64_t)r;
+}
+
+/* A datagram received from sa (the kernel's, or one lent to it). */
+static void run_add(struct dgram_run *run, const struct sockaddr *sa, socklen_t len, ssize_t r)
+{
+	if (r <= 0)
+		return;
+	if (same_name(sa, len, run->sa, run->len))
+		run->bytes += (uint64_t)r;
+	else
+		run_start(run, sa, len, (int)om_classify(sa, len), r);
+}
+
+/* A send to a named destination d (the kernel accepted sa), observed:
+ * a leak?  Per datagram, as each one leaves.  Enforcing, it was judged
+ * before the call; a TCP socket ignores the name (TCP Fast Open was
+ * judged as the connect it is). */
+static void judge_named(int fd, int d, const struct sockaddr *sa, socklen_t len)
+{
+	struct om_fd *e;
+
+	if (d != OM_DEST_DIRECT || om_cfg.enforce ||
+	    ((e = om_fd_peek(fd)) && (e->flags & OM_FDF_TCP)))
+		return;
+	om_leak_dest_as(fd, d, sa, len, 1);
+}
+
+/* r bytes moved in one message to or from sa (accepted by the kernel),
+ * as iov/cnt: judged, and counted as a datagram if fd is an unconnected
+ * UDP socket (1), else left to the caller to count as a stream's (0).
+ * With run: a datagram not to a DNS port starts a new run (the caller
+ * adds the run's name again to it: neither DNS, since the run's was not,
+ * nor a socket to adopt, since the run's message adopted it). */
+static int acct_named(int fd, int dir, const struct sockaddr *sa, socklen_t len,
+		      const struct iovec *iov, int cnt, ssize_t r, struct dgram_run *run)
+{
+	uint8_t h;
+	int d, dns = 0;
+
+	if (!sa || !len || r < 0)
+		return 0;
+	d = (int)om_classify(sa, len);
+	if (dir == OM_EGRESS)
+		judge_named(fd, d, sa, len);
+	if (r == 0)
+		return 0;
+	h = hot_adopting(fd, dir, r);
+	if (dir == OM_EGRESS)
+		dns = dns_named(fd, sa, len, iov, cnt, r);
+	if (h != OM_HOT_DGRAM)
+		return 0;
+	if (run && !dns) {
+		run_start(run, sa, len, d, r);
+	} else {
+		if (run)
+			run_flush(run);
+		om_datagram_as(dir, d, r);
+	}
+	return 1;
+}
+
 /* A datagram to or from sa, or a stream's bytes: r bytes moved.  sa was
  * accepted by the kernel. */
 void om_acct_addr(int fd, int dir, const void *buf, ssize_t r,
 		  const struct sockaddr *sa, socklen_t len)
 {
-	if (sa && len && r > 0) {
-		uint8_t h = hot_adopting(fd, dir, r);
+	struct iovec v = { (void *)buf, r > 0 ? (size_t)r : 0 };
 
-		if (dir == OM_EGRESS) {
-			struct iovec v = { (void *)buf, (size_t)r };
-
-			dns_named(fd, sa, len, &v, 1, r);
-		}
-		if (h == OM_HOT_DGRAM) {
-			om_datagram(dir, sa, len, r);
-			return;
-		}
-	}
-	om_io(fd, dir, buf, r);
+	if (!acct_named(fd, dir, sa, len, &v, 1, r, 0))
+		om_io(fd, dir, buf, r);
 }
 
 /* m was accepted by the kernel. */
 void om_acct_msg(int fd, int dir, const struct msghdr *m, ssize_t r)
 {
-	if (r < 0)
-		return;
-	if (m->msg_name && m->msg_namelen && r > 0) {
-		uint8_t h = hot_adopting(fd, dir, r);
-
-		if (dir == OM_EGRESS)
-			dns_named(fd, m->msg_name, m->msg_namelen, m->msg_iov,
-				  (int)m->msg_iovlen, r);
-		if (h == OM_HOT_DGRAM) {
-			om_datagram(dir, m->msg_name, m->msg_namelen, r);
-			return;
-		}
-	}
-	om_iov(fd, dir, m->msg_iov, (int)m->msg_iovlen, r);
+	if (r >= 0 && !acct_named(fd, dir, m->msg_name, m->msg_namelen, m->msg_iov,
+				  (int)m->msg_iovlen, r, 0))
+		om_iov(fd, dir, m->msg_iov, (int)m->msg_iovlen, r);
 }
 
 void om_acct_mmsg(int fd, int dir, struct mmsghdr *v, int r)
 {
+	struct dgram_run run = { .dir = dir };
 	int i;
 
-	for (i = 0; i < r; i++)
-		om_acct_msg(fd, dir, &v[i].msg_hdr, (ssize_t)v[i].msg_len);
+	for (i = 0; i < r; i++) {
+		const struct msghdr *m = &v[i].msg_hdr;
+		ssize_t n = (ssize_t)v[i].msg_len;
+
+		/* the run's name again, the common case, here rather than in
+		 * acct_named(): a call per datagram costs more than the rest */
+		if (run.sa && n >= 0 && m->msg_name &&
+		    same_name(m->msg_name, m->msg_namelen, run.sa, run.len)) {
+			if (dir == OM_EGRESS && run.d == OM_DEST_DIRECT)
+				judge_named(fd, run.d, m->msg_name, m->msg_namelen);
+			run.bytes += (uint64_t)n;
+		} else if (!acct_named(fd, dir, m->msg_name, m->msg_namelen, m->msg_iov,
+				       (int)m->msg_iovlen, n, &run)) {
+			om_iov(fd, dir, m->msg_iov, (int)m->msg_iovlen, n);
+		}
+	}
+	run_flush(&run);
 }
 
 /* TCP Fast Open: the call connects.  Judged and followed as connect(). */
@@ -130,9 +229,7 @@ static OM_COLD ssize_t sendto_other(int fd, const void *buf, size_t n, int flags
 	err = errno;
 	if ((flags & MSG_FASTOPEN) && sa)
 		fastopen_done(fd, sa, len, r, err, t0);
-	else if (r >= 0 && sa && len && !om_cfg.enforce)
-		om_leak_dest(fd, sa, len, 1);
-	om_acct_addr(fd, OM_EGRESS, buf, r, sa, len);
+	om_acct_addr(fd, OM_EGRESS, buf, r, sa, len); /* judges a named datagram */
 	errno = err;
 	return r;
 }
@@ -198,17 +295,6 @@ OM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
 }
 #endif
 
-/* Every named destination of a batch, judged after the call (where
- * reading the msghdr is safe). */
-static OM_COLD void judge_names(int fd, const struct msghdr *m, unsigned n, size_t stride)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++, m = (const void *)((const char *)m + stride))
-		if (m->msg_name && m->msg_namelen)
-			om_leak_dest(fd, m->msg_name, m->msg_namelen, 1);
-}
-
 static OM_COLD ssize_t sendmsg_other(int fd, const struct msghdr *m, int flags)
 {
 	struct msghdr mc;
@@ -228,9 +314,7 @@ static OM_COLD ssize_t sendmsg_other(int fd, const struct msghdr *m, int flags)
 	err = errno;
 	if (fastopen)
 		fastopen_done(fd, m->msg_name, m->msg_namelen, r, err, t0);
-	else if (r >= 0 && !om_cfg.enforce)
-		judge_names(fd, m, 1, 0);
-	om_acct_msg(fd, OM_EGRESS, m, r);
+	om_acct_msg(fd, OM_EGRESS, m, r); /* judges a named datagram */
 	errno = err;
 	return r;
 }
@@ -301,9 +385,7 @@ static OM_COLD int sendmmsg_other(int fd, struct mmsghdr *v, unsigned n, om_mmsg
 		return om_eacces(); /* all or nothing: nothing is sent */
 	r = OM_REAL(sendmmsg)(fd, v, n, flags);
 	err = errno;
-	if (r > 0 && !om_cfg.enforce)
-		judge_names(fd, &v[0].msg_hdr, (unsigned)r, sizeof *v);
-	om_acct_mmsg(fd, OM_EGRESS, v, r);
+	om_acct_mmsg(fd, OM_EGRESS, v, r); /* judges the named datagrams */
 	errno = err;
 	return r;
 }
@@ -351,8 +433,8 @@ static OM_COLD int recvmmsg_other(int fd, struct mmsghdr *v, unsigned n,
 		struct mmsghdr probe;
 
 		/* the vector is ours to lend names in only where readable */
-		lent = n < OM_MMSG_NAMES ? n : OM_MMSG_NAMES;
-		for (i = 0; i < lent; i++) {
+		lent = first.msg_hdr.msg_name ? 0 : n < OM_MMSG_NAMES ? n : OM_MMSG_NAMES;
+		for (i = 1; i < lent; i++) {
 			if (om_peek(&probe, &v[i], sizeof probe) < 0 || probe.msg_hdr.msg_name) {
 				lent = i; /* the caller asked for names after all */
 				break;
@@ -367,16 +449,19 @@ static OM_COLD int recvmmsg_other(int fd, struct mmsghdr *v, unsigned n,
 	r = OM_REAL(recvmmsg)(fd, v, n, flags, t);
 	err = errno;
 	if (lent) {
+		struct dgram_run run = { .dir = OM_INGRESS };
+
 		for (i = 0; i < lent; i++) {
 			if ((int)i < r)
-				om_datagram(OM_INGRESS, (struct sockaddr *)&own[i],
-					    v[i].msg_hdr.msg_namelen, (ssize_t)v[i].msg_len);
+				run_add(&run, (struct sockaddr *)&own[i], v[i].msg_hdr.msg_namelen,
+					(ssize_t)v[i].msg_len);
 			v[i].msg_hdr.msg_name = 0;
 			v[i].msg_hdr.msg_namelen = saved[i];
 		}
 		for (i = lent; (int)i < r; i++)
-			om_datagram(OM_INGRESS, (struct sockaddr *)&own[lent - 1],
-				    sizeof own[0], (ssize_t)v[i].msg_len);
+			run_add(&run, (struct sockaddr *)&own[lent - 1], sizeof own[0],
+				(ssize_t)v[i].msg_len);
+		run_flush(&run);
 	} else if (!(flags & MSG_PEEK)) {
 		om_acct_mmsg(fd, OM_INGRESS, v, r);
 	}

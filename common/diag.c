@@ -164,19 +164,12 @@ int om_diag_destroy_read(int fd, om_diag_fn fn, void *arg)
 	}
 }
 
-/* The states of a connection a process holds: established or closing, not
- * a handshake in progress (the shim counts a dial once connect() returns,
- * an accept once accept() does). */
-int om_diag_held(unsigned st)
-{
-	return st == TCP_ESTABLISHED || st == TCP_FIN_WAIT1 || st == TCP_FIN_WAIT2 ||
-	       st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK || st == TCP_CLOSING;
-}
-
-unsigned om_diag_kclass(const struct om_config *cfg, const struct om_diag_sock *s)
+unsigned om_diag_kclass_slow(const struct om_config *cfg, const struct om_diag_sock *s)
 {
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	int v4 = s->family == AF_INET || !memcmp(s->dst, v4mapped, sizeof v4mapped);
+	int v4;
+
+	v4 = s->family == AF_INET || !memcmp(s->dst, v4mapped, sizeof v4mapped);
 
 	switch (om_classify_addr(cfg, v4 ? 4 : 6, v4 && s->family != AF_INET ? s->dst + 12 : s->dst,
 				 s->dport)) {

@@ -7,8 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
+#include "common/classify.h"
 #include "common/config.h"
 #include "common/diag_parse.h"
+#include "common/segment_layout.h"
 
 /* A netlink socket for dumps (close-on-exec, receive timeout 2 s), or -1. */
 int om_diag_open(void);
@@ -32,10 +36,26 @@ int om_diag_destroy_open(void);
  * socket buffer overran: notices were lost; say so). */
 int om_diag_destroy_read(int fd, om_diag_fn fn, void *arg);
 
-/* Established or closing: a connection a process holds (not a handshake). */
-int om_diag_held(unsigned state);
+/* Established or closing: a connection a process holds, not a handshake
+ * in progress (the shim counts a dial once connect() returns, an accept
+ * once accept() does).  The kernel's numbers: ESTABLISHED 1, FIN_WAIT1 4,
+ * FIN_WAIT2 5, CLOSE_WAIT 8, LAST_ACK 9, CLOSING 11.  Inline, as the rest
+ * of this file's per-socket questions: asked of every socket of a dump. */
+static inline int om_diag_held(unsigned state)
+{
+	return state < 32 && ((1u << state) & (1u << 1 | 1u << 4 | 1u << 5 | 1u << 8 |
+					      1u << 9 | 1u << 11));
+}
+
+unsigned om_diag_kclass_slow(const struct om_config *cfg, const struct om_diag_sock *s);
 /* enum om_kclass of the socket's peer under cfg's proxies and networks. */
-unsigned om_diag_kclass(const struct om_config *cfg, const struct om_diag_sock *s);
+static inline unsigned om_diag_kclass(const struct om_config *cfg, const struct om_diag_sock *s)
+{
+	/* most of a dump: IPv4 to no proxy, no listed local networks */
+	if (s->family == AF_INET && !cfg->nnets && !om_proxy_port(cfg, s->dport))
+		return s->dst[0] == 127 ? OM_KCLASS_LOCAL : OM_KCLASS_DIRECT;
+	return om_diag_kclass_slow(cfg, s);
+}
 /* "ADDR:PORT" or "[ADDR6]:PORT" of the peer. */
 void om_diag_peer(const struct om_diag_sock *s, char *out, size_t n);
 

@@ -33,48 +33,51 @@ static uint64_t field(const unsigned char *p, size_t off)
 	return v;
 }
 
-/* The attributes after an inet_diag_msg: tcp_info and the cgroup id. */
+/* The attributes after an inet_diag_msg: tcp_info and the cgroup id.
+ * Four or five per socket (shutdown, cgroup, sockopt, padding, info):
+ * the loop is most of a dump's parse, so it keeps one offset and finds
+ * the two it wants before reading either (a store to s would make every
+ * read of p after it a reload: char data aliases anything). */
 static void attrs(const unsigned char *p, size_t n, struct om_diag_sock *s)
 {
-	while (n >= sizeof(struct rtattr)) {
-		struct rtattr a;
-		size_t alen, step;
+	const unsigned char *ti = 0, *cg = 0;
+	size_t off = 0, have = 0;
 
-		memcpy(&a, p, sizeof a);
-		alen = a.rta_len;
-		if (alen < sizeof a || alen > n)
-			return;
-		if (a.rta_type == INET_DIAG_INFO) {
-			const unsigned char *ti = p + sizeof a;
-			size_t have = alen - sizeof a;
+	while (off + sizeof(struct rtattr) <= n) {
+		uint16_t alen, type;
 
-			/* older kernels send a shorter tcp_info: only what came
-			 * is read, field by field (no copy of the whole) */
-			if (HAS(have, tcpi_bytes_received)) {
-				uint64_t in = field(ti, offsetof(struct tcp_info, tcpi_bytes_received));
-
-				s->has_info = 1;
-				s->bytes_in = in - (fin_in(s->state) && in);
-				/* bytes_sent and bytes_retrans: Linux 4.19 and 5.5;
-				 * before, what was acked (one high on a dial) */
-				if (HAS(have, tcpi_bytes_retrans)) {
-					uint64_t sent = field(ti, offsetof(struct tcp_info, tcpi_bytes_sent)),
-						 re = field(ti, offsetof(struct tcp_info, tcpi_bytes_retrans));
-
-					s->bytes_out = sent >= re ? sent - re
-						     : field(ti, offsetof(struct tcp_info, tcpi_bytes_acked));
-				} else {
-					s->bytes_out = field(ti, offsetof(struct tcp_info, tcpi_bytes_acked));
-				}
-			}
-		} else if (a.rta_type == INET_DIAG_CGROUP_ID && alen >= sizeof a + 8) {
-			memcpy(&s->cgroup, p + sizeof a, 8);
+		memcpy(&alen, p + off + offsetof(struct rtattr, rta_len), sizeof alen);
+		memcpy(&type, p + off + offsetof(struct rtattr, rta_type), sizeof type);
+		if (alen < sizeof(struct rtattr) || alen > n - off)
+			break;
+		if (type == INET_DIAG_INFO) {
+			ti = p + off + sizeof(struct rtattr);
+			have = alen - sizeof(struct rtattr);
+		} else if (type == INET_DIAG_CGROUP_ID && alen >= sizeof(struct rtattr) + 8) {
+			cg = p + off + sizeof(struct rtattr);
 		}
-		step = RTA_ALIGN(alen);
-		if (step >= n)
-			return;
-		p += step;
-		n -= step;
+		off += RTA_ALIGN(alen); /* at most n + 3: no wrap */
+	}
+	if (cg)
+		memcpy(&s->cgroup, cg, 8);
+	/* older kernels send a shorter tcp_info: only what came is read,
+	 * field by field (no copy of the whole) */
+	if (ti && HAS(have, tcpi_bytes_received)) {
+		uint64_t in = field(ti, offsetof(struct tcp_info, tcpi_bytes_received));
+
+		s->has_info = 1;
+		s->bytes_in = in - (fin_in(s->state) && in);
+		/* bytes_sent and bytes_retrans: Linux 4.19 and 5.5; before,
+		 * what was acked (one high on a dial) */
+		if (HAS(have, tcpi_bytes_retrans)) {
+			uint64_t sent = field(ti, offsetof(struct tcp_info, tcpi_bytes_sent)),
+				 re = field(ti, offsetof(struct tcp_info, tcpi_bytes_retrans));
+
+			s->bytes_out = sent >= re ? sent - re
+				     : field(ti, offsetof(struct tcp_info, tcpi_bytes_acked));
+		} else {
+			s->bytes_out = field(ti, offsetof(struct tcp_info, tcpi_bytes_acked));
+		}
 	}
 }
 
@@ -97,23 +100,31 @@ int om_diag_parse(const void *buf, size_t len, uint32_t seq, om_diag_fn fn, void
 			return -1;
 		if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 		    h.nlmsg_len >= sizeof h + sizeof(struct inet_diag_msg)) {
-			struct inet_diag_msg m;
+			/* the fields read where they are, every one of s set:
+			 * no copy of the message, no clearing of s first */
+			const unsigned char *m = p + sizeof h;
 			struct om_diag_sock s;
+			uint32_t ck[2];
+			uint16_t port;
 			size_t off;
 
-			memcpy(&m, p + sizeof h, sizeof m);
-			if (m.idiag_family == AF_INET || m.idiag_family == AF_INET6) {
-				memset(&s, 0, sizeof s);
-				s.family = m.idiag_family;
-				s.state = m.idiag_state;
-				s.sport = ntohs(m.id.idiag_sport);
-				s.dport = ntohs(m.id.idiag_dport);
-				memcpy(s.src, m.id.idiag_src, 16);
-				memcpy(s.dst, m.id.idiag_dst, 16);
-				s.uid = m.idiag_uid;
-				s.inode = m.idiag_inode;
-				s.cookie = (uint64_t)m.id.idiag_cookie[1] << 32 | m.id.idiag_cookie[0];
-				off = sizeof h + NLMSG_ALIGN(sizeof m);
+			s.family = m[offsetof(struct inet_diag_msg, idiag_family)];
+			if (s.family == AF_INET || s.family == AF_INET6) {
+				s.state = m[offsetof(struct inet_diag_msg, idiag_state)];
+				memcpy(&port, m + offsetof(struct inet_diag_msg, id.idiag_sport), 2);
+				s.sport = ntohs(port);
+				memcpy(&port, m + offsetof(struct inet_diag_msg, id.idiag_dport), 2);
+				s.dport = ntohs(port);
+				memcpy(s.src, m + offsetof(struct inet_diag_msg, id.idiag_src), 16);
+				memcpy(s.dst, m + offsetof(struct inet_diag_msg, id.idiag_dst), 16);
+				memcpy(&s.uid, m + offsetof(struct inet_diag_msg, idiag_uid), 4);
+				memcpy(&s.inode, m + offsetof(struct inet_diag_msg, idiag_inode), 4);
+				memcpy(ck, m + offsetof(struct inet_diag_msg, id.idiag_cookie), 8);
+				s.cookie = (uint64_t)ck[1] << 32 | ck[0];
+				s.cgroup = 0;
+				s.has_info = 0;
+				s.bytes_out = s.bytes_in = 0;
+				off = sizeof h + NLMSG_ALIGN(sizeof(struct inet_diag_msg));
 				attrs(p + off, h.nlmsg_len > off ? h.nlmsg_len - off : 0, &s);
 				fn(&s, arg);
 			}

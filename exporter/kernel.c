@@ -75,36 +75,42 @@ void om_kview_close(struct om_kview *k)
 	if (k->fd >= 0)
 		close(k->fd);
 	k->fd = -1;
-	free(k->prev_all.e);
-	free(k->prev_owned.e);
-	free(k->all.e);
-	free(k->owned.e);
-	k->prev_all.e = k->prev_owned.e = k->all.e = k->owned.e = 0;
+	free(k->prev.e);
+	free(k->cur.e);
+	k->prev.e = k->cur.e = 0;
 }
 
 /* A set of sockets by cookie: open addressing, at most half full, so a
- * poll costs a hash and a probe or two per socket and no sort.  Cookies
- * are never 0. */
-static size_t kset_home(const struct om_kset *s, uint64_t cookie)
+ * poll costs a hash and a probe or two per socket and no sort.  Entries
+ * of an older gen are empty slots: every probe chain of the current gen
+ * was laid and is walked with the same rule.  Cookies are never 0. */
+static inline size_t kset_home(const struct om_kset *s, uint64_t cookie)
 {
 	return (size_t)((cookie * 0x9e3779b97f4a7c15ULL) >> 32) & (s->cap - 1);
 }
 
-static int kset_grow(struct om_kset *s)
+/* Room for n entries at most half full, the table rebuilt. */
+static int kset_reserve(struct om_kset *s, size_t n)
 {
-	size_t cap = s->cap ? s->cap * 2 : 1024, i;
-	struct om_kentry *old = s->e, *e = calloc(cap, sizeof *e);
+	size_t cap = s->cap ? s->cap : 1024, i;
+	struct om_kentry *old = s->e, *e;
 
-	if (!e)
+	while (n * 2 > cap)
+		cap *= 2;
+	if (cap == s->cap)
+		return 0;
+	if (!(e = calloc(cap, sizeof *e)))
 		return -1;
+	if (!s->gen)
+		s->gen = 1;
 	s->e = e;
 	i = s->cap;
 	s->cap = cap;
 	while (i--)
-		if (old[i].cookie) {
+		if (old[i].gen == s->gen) {
 			size_t h = kset_home(s, old[i].cookie);
 
-			while (e[h].cookie)
+			while (e[h].gen == s->gen)
 				h = (h + 1) & (cap - 1);
 			e[h] = old[i];
 		}
@@ -112,45 +118,53 @@ static int kset_grow(struct om_kset *s)
 	return 0;
 }
 
-/* 1 if cookie was added, 0 if it was there already, -1 out of memory. */
-static int kset_add(struct om_kset *s, uint64_t cookie, unsigned kclass)
+/* cookie's entry, added if it was not there (*fresh 1); NULL out of
+ * memory. */
+static inline struct om_kentry *kset_put(struct om_kset *s, uint64_t cookie, unsigned kclass,
+					 int *fresh)
 {
 	size_t h;
 
-	if ((s->n + 1) * 2 > s->cap && kset_grow(s) < 0) {
+	*fresh = 0;
+	if (__builtin_expect((s->n + 1) * 2 > s->cap, 0) && kset_reserve(s, s->n + 1) < 0) {
 		s->oom = 1;
-		return -1;
+		return 0;
 	}
-	for (h = kset_home(s, cookie); s->e[h].cookie; h = (h + 1) & (s->cap - 1))
+	for (h = kset_home(s, cookie); s->e[h].gen == s->gen; h = (h + 1) & (s->cap - 1))
 		if (s->e[h].cookie == cookie)
-			return 0;
+			return &s->e[h];
 	s->e[h].cookie = cookie;
+	s->e[h].gen = s->gen;
 	s->e[h].kclass = (uint8_t)kclass;
+	s->e[h].owned = 0;
 	s->n++;
-	return 1;
+	*fresh = 1;
+	return &s->e[h];
 }
 
-static int kset_has(const struct om_kset *s, uint64_t cookie)
+static inline const struct om_kentry *kset_find(const struct om_kset *s, uint64_t cookie)
 {
 	size_t h;
 
 	if (!s->n)
 		return 0;
-	for (h = kset_home(s, cookie); s->e[h].cookie; h = (h + 1) & (s->cap - 1))
+	for (h = kset_home(s, cookie); s->e[h].gen == s->gen; h = (h + 1) & (s->cap - 1))
 		if (s->e[h].cookie == cookie)
-			return 1;
+			return &s->e[h];
 	return 0;
 }
 
 static void kset_clear(struct om_kset *s)
 {
-	if (s->n)
+	if (s->n && !++s->gen) { /* wrapped: an old entry could pass for new */
 		memset(s->e, 0, s->cap * sizeof *s->e);
+		s->gen = 1;
+	}
 	s->n = 0;
 	s->oom = 0;
 }
 
-static int in_scope(const struct om_kview *k, const struct om_diag_sock *s)
+static inline int in_scope(const struct om_kview *k, const struct om_diag_sock *s)
 {
 	int i;
 
@@ -158,9 +172,10 @@ static int in_scope(const struct om_kview *k, const struct om_diag_sock *s)
 		return 0;
 	if (k->scope.kind == OM_KSCOPE_CGROUP && s->cgroup != k->scope.cgroup)
 		return 0;
-	for (i = 0; s->inode && i < k->nown; i++)
-		if (k->own[i] == s->inode)
-			return 0; /* the exporter's own: its listener's clients */
+	if (s->inode && (k->ownbits[s->inode % 256 / 64] >> (s->inode % 64) & 1))
+		for (i = 0; i < k->nown; i++)
+			if (k->own[i] == s->inode)
+				return 0; /* the exporter's own: its listener's clients */
 	for (i = 0; i < k->npeer; i++) {
 		const struct om_kpeer *p = &k->peer[i];
 		size_t n = p->family == AF_INET ? 4 : 16;
@@ -206,17 +221,22 @@ static void own_peer(struct om_kview *k, int fd)
 	k->npeer++;
 }
 
-void om_kview_account(struct om_kview *k, const struct om_diag_sock *s)
+static inline void account(struct om_kview *k, const struct om_diag_sock *s)
 {
+	const struct om_kentry *was = 0;
+	struct om_kentry *e;
 	unsigned c;
+	int fresh;
 
 	if (!in_scope(k, s))
 		return;
 	c = om_diag_kclass(&k->cfg, s);
 	k->sockets++;
 	/* new since the last poll, or held across it: asked as each
-	 * socket goes in, not after */
-	if (kset_add(&k->all, s->cookie, c) == 1 && !kset_has(&k->prev_all, s->cookie))
+	 * socket goes in, not after (a dump may list a socket twice) */
+	if (!(e = kset_put(&k->cur, s->cookie, c, &fresh)))
+		return;
+	if (fresh && !(was = kset_find(&k->prev, s->cookie)))
 		k->seen_new[c]++;
 	if (!s->inode || !om_diag_held(s->state))
 		return;
@@ -225,8 +245,18 @@ void om_kview_account(struct om_kview *k, const struct om_diag_sock *s)
 		k->bytes[c][OM_EGRESS] += s->bytes_out;
 		k->bytes[c][OM_INGRESS] += s->bytes_in;
 	}
-	if (kset_add(&k->owned, s->cookie, c) == 1 && kset_has(&k->prev_owned, s->cookie))
-		k->aged[c]++;
+	if (!e->owned) {
+		e->owned = 1;
+		if (!fresh)
+			was = kset_find(&k->prev, s->cookie);
+		if (was && was->owned)
+			k->aged[c]++;
+	}
+}
+
+void om_kview_account(struct om_kview *k, const struct om_diag_sock *s)
+{
+	account(k, s);
 }
 
 static void on_sock(const struct om_diag_sock *s, void *arg)
@@ -235,7 +265,7 @@ static void on_sock(const struct om_diag_sock *s, void *arg)
 
 	if (k->each)
 		k->each(s, k->each_arg);
-	om_kview_account(k, s);
+	account(k, s);
 }
 
 /* Connected UDP sockets: listed, not compared (the shim counts datagrams,
@@ -255,6 +285,7 @@ static void own_inodes(struct om_kview *k)
 	struct dirent *e;
 
 	k->nown = k->npeer = 0;
+	memset(k->ownbits, 0, sizeof k->ownbits);
 	if (!d)
 		return;
 	while ((e = readdir(d)) && k->nown < (int)(sizeof k->own / sizeof k->own[0])) {
@@ -270,6 +301,7 @@ static void own_inodes(struct om_kview *k)
 		link[n] = '\0';
 		if (sscanf(link, "socket:[%lu]", &ino) == 1) {
 			k->own[k->nown++] = (uint32_t)ino;
+			k->ownbits[ino % 256 / 64] |= 1ull << (ino % 64);
 			own_peer(k, atoi(e->d_name));
 		}
 	}
@@ -278,8 +310,10 @@ static void own_inodes(struct om_kview *k)
 
 void om_kview_begin(struct om_kview *k)
 {
-	kset_clear(&k->all);
-	kset_clear(&k->owned);
+	kset_clear(&k->cur);
+	/* as many as the last poll saw, without growing on the way (a
+	 * failure here shows as out of memory at the first add) */
+	kset_reserve(&k->cur, k->prev.n);
 	memset(k->aged, 0, sizeof k->aged);
 	memset(k->seen_new, 0, sizeof k->seen_new);
 	k->sockets = 0;
@@ -288,11 +322,21 @@ void om_kview_begin(struct om_kview *k)
 	memset(k->udp, 0, sizeof k->udp);
 }
 
-int om_kview_poll(struct om_kview *k)
+void om_kview_end(struct om_kview *k)
 {
 	struct om_kset t;
-	uint64_t t0 = om_mono_ns();
 	int c;
+
+	for (c = 0; c < OM_NKCLASS; c++)
+		k->seen_total[c] += k->seen_new[c];
+	t = k->prev;
+	k->prev = k->cur;
+	k->cur = t;
+}
+
+int om_kview_poll(struct om_kview *k)
+{
+	uint64_t t0 = om_mono_ns();
 
 	if (k->fd < 0 && (k->fd = om_diag_open()) < 0) {
 		snprintf(k->error, sizeof k->error, "NETLINK_SOCK_DIAG: %s", strerror(errno));
@@ -309,25 +353,17 @@ int om_kview_poll(struct om_kview *k)
 			 sizeof k->error) < 0 ||
 	    om_diag_dump(k->fd, &k->seq, AF_INET6, IPPROTO_UDP, on_udp, k, k->error,
 			 sizeof k->error) < 0 ||
-	    k->all.oom || k->owned.oom) {
-		if (k->all.oom || k->owned.oom)
+	    k->cur.oom) {
+		if (k->cur.oom)
 			snprintf(k->error, sizeof k->error, "out of memory");
 		/* a failed poll forgets the last: nothing ages across it */
 		close(k->fd);
 		k->fd = -1;
-		kset_clear(&k->prev_all);
-		kset_clear(&k->prev_owned);
+		kset_clear(&k->prev);
 		k->up = 0;
 		return -1;
 	}
-	for (c = 0; c < OM_NKCLASS; c++)
-		k->seen_total[c] += k->seen_new[c];
-	t = k->prev_all;
-	k->prev_all = k->all;
-	k->all = t;
-	t = k->prev_owned;
-	k->prev_owned = k->owned;
-	k->owned = t;
+	om_kview_end(k);
 	k->polls++;
 	k->up = 1;
 	k->error[0] = '\0';

@@ -34,13 +34,18 @@ struct om_kscope {
  * with why set. */
 int om_kscope_parse(const char *s, struct om_kscope *out, const char **why);
 
-/* A set of sockets by cookie (a hash table, kernel.c). */
+/* A set of sockets by cookie (a hash table, kernel.c).  An entry is in
+ * the set only if its gen is the set's: emptying the set for the next
+ * poll is one increment, not a pass over the table. */
 struct om_kset {
 	struct om_kentry {
 		uint64_t cookie;
+		uint32_t gen;
 		uint8_t kclass;
+		uint8_t owned; /* a process held it, established or closing */
 	} *e;
 	size_t n, cap;
+	uint32_t gen;
 	int oom;
 };
 
@@ -49,9 +54,10 @@ struct om_kview {
 	uint32_t seq;
 	struct om_config cfg; /* proxies and local networks, from the environment */
 	struct om_kscope scope;
-	struct om_kset prev_all, prev_owned, all, owned;
+	struct om_kset prev, cur; /* every socket of the last poll, of this one */
 	uint32_t own[256]; /* the exporter's own socket inodes (listeners, clients) */
 	int nown;
+	uint64_t ownbits[4]; /* bit (inode % 256) of each: most sockets skip the list */
 	/* ... and the far ends of its connections in this namespace, as
 	 * the kernel lists them (a Prometheus beside us scraping): never a
 	 * blind spot either */
@@ -91,8 +97,9 @@ void om_kview_compare(struct om_kview *k, const uint64_t held[OM_NKCLASS], int s
 void om_kview_close(struct om_kview *k);
 
 /* For the fuzzer and tests: begin a poll, account one socket as a poll
- * does. */
+ * does, end a poll that went well (this poll becomes the last). */
 void om_kview_begin(struct om_kview *k);
 void om_kview_account(struct om_kview *k, const struct om_diag_sock *s);
+void om_kview_end(struct om_kview *k);
 
 #endif

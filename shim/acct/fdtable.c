@@ -6,7 +6,7 @@ uint8_t om_hot_tab[OM_FD_MAX] __attribute__((aligned(4096)));
 struct om_fd_page *om_fd_pages[OM_FD_MAX >> OM_FD_PAGE_SHIFT];
 unsigned om_fd_pages_top;
 
-struct om_fd *om_fd_get(int fd)
+struct om_fd *om_fd_get_slow(int fd)
 {
 	struct om_fd_page *page, *expect = 0;
 	struct om_fd *e = om_fd_peek(fd);

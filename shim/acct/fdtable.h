@@ -87,7 +87,13 @@ static inline struct om_fd *om_fd_peek(int fd)
 
 /* The entry for fd, mapping its page if needed; NULL if out of range or
  * out of memory (the socket then simply goes untracked). */
-struct om_fd *om_fd_get(int fd);
+struct om_fd *om_fd_get_slow(int fd);
+static inline struct om_fd *om_fd_get(int fd)
+{
+	struct om_fd *e = om_fd_peek(fd);
+
+	return __builtin_expect(e != 0, 1) ? e : om_fd_get_slow(fd);
+}
 
 /* Wipe everything but the fd number (the hot byte is separate). */
 static inline void om_fd_clear(struct om_fd *e)

@@ -27,7 +27,7 @@ uint32_t om_gen;
 uint32_t om_forks;
 __thread uint8_t om_thread_mode OM_TLS;
 static __thread uint8_t tls_attaching OM_TLS;
-static __thread uint32_t tls_token OM_TLS, tls_token_gen OM_TLS;
+__thread uint32_t om_tls_token OM_TLS, om_tls_token_gen OM_TLS;
 /* Not wiped: a child of a process that was refused stays quiet. */
 static int refused;
 static int wipe_ok;
@@ -38,13 +38,11 @@ static int wipe_ok;
  * counter would wrap and alias a live thread (at 2^20 threads a lock word
  * read as free).  Cached per fork generation: a fork child's thread has
  * another id. */
-uint32_t om_thread_token(void)
+uint32_t om_thread_token_slow(void)
 {
-	if (__builtin_expect(tls_token == 0 || tls_token_gen != om_gen, 0)) {
-		tls_token = (uint32_t)gettid();
-		tls_token_gen = om_gen;
-	}
-	return tls_token;
+	om_tls_token = (uint32_t)gettid();
+	om_tls_token_gen = om_gen;
+	return om_tls_token;
 }
 
 /* The fd table's hot bytes and om_proc describe this process only; a fork

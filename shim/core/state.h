@@ -89,8 +89,16 @@ static inline int om_passive(void)
 }
 
 /* This thread's token for owner and lock words: its kernel thread id
- * (never 0, never an address, never shared by two live threads). */
-uint32_t om_thread_token(void);
+ * (never 0, never an address, never shared by two live threads), cached
+ * per fork generation (attach.c).  Inline: every lock asks. */
+extern __thread uint32_t om_tls_token OM_TLS, om_tls_token_gen OM_TLS;
+uint32_t om_thread_token_slow(void);
+static inline uint32_t om_thread_token(void)
+{
+	if (__builtin_expect(om_tls_token == 0 || om_tls_token_gen != om_gen, 0))
+		return om_thread_token_slow();
+	return om_tls_token;
+}
 static inline uint64_t om_lock_token(void)
 {
 	return (uint64_t)om_gen << 32 | om_thread_token();

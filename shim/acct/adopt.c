@@ -208,13 +208,14 @@ struct om_fd *om_adopt(int fd, int dir, ssize_t r)
  * need their source address: that must be known before the call.  Streams
  * are adopted after it (whether the program moved bytes on one before
  * tells a fresh dial from an old connection). */
-uint8_t om_hot_ingress(int fd, uint8_t h)
+uint8_t om_hot_ingress_unseen(int fd)
 {
+	const uint8_t h = OM_HOT_NONE;
 	struct om_fd *e;
 	int type = 0;
 	socklen_t tl = sizeof type;
 
-	if (h != OM_HOT_NONE || om_passive())
+	if (om_passive())
 		return h;
 	e = om_fd_peek(fd);
 	if (e && e->sotype == SOCK_STREAM)

@@ -16,8 +16,13 @@ void om_fd_fresh(int fd);  /* a wrapped call returned a new descriptor */
 void om_fd_socket(int fd, int domain, int type); /* ... from socket() */
 struct om_fd *om_adopt(int fd, int dir, ssize_t r);
 /* Before a receive: the hot byte to go by (an unconnected UDP socket must
- * be known as one before the call). */
-uint8_t om_hot_ingress(int fd, uint8_t h);
+ * be known as one before the call).  h: fd's hot byte now; only a socket
+ * never seen needs a look. */
+uint8_t om_hot_ingress_unseen(int fd);
+static inline uint8_t om_hot_ingress(int fd, uint8_t h)
+{
+	return __builtin_expect(h != OM_HOT_NONE, 1) ? h : om_hot_ingress_unseen(fd);
+}
 void om_accepted(int fd, const struct sockaddr *peer, socklen_t len);
 void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);
 /* ... whose address is already classified as d (enum om_dest) */

@@ -25,7 +25,8 @@ static int dns_named(int fd, const struct sockaddr *sa, socklen_t len,
 
 	if (om_cfg.enforce || (e && (e->flags & OM_FDF_DNS)))
 		return 0;
-	if (!om_dns_send(fd, sa, len, &stream))
+	/* no DNS port named: no DNS, the socket's own DNS flag aside (above) */
+	if (!om_dns_dest(sa, len) || !om_dns_send(fd, sa, len, &stream))
 		return 0;
 	om_leak_dns(stream, iov, cnt, (size_t)r, 0);
 	return 1;

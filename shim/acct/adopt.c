@@ -301,14 +301,12 @@ void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r)
 
 /* A new descriptor came from a call we wrap: whatever the number was
  * before, it is unknown now, and nothing a fork parent knew applies. */
-void om_fd_fresh(int fd)
+void om_fd_fresh_slow(struct om_fd *e)
 {
-	struct om_fd *e = om_fd_peek(fd);
-
-	if (!e || om_passive())
+	if (om_passive())
 		return;
 	if (om_fd_hot(e) != OM_HOT_NONE)
-		om_forget_fd(fd);
+		om_forget_fd(e->fd);
 	om_dial_drop_hs(e);
 	om_fd_clear(e);
 }

@@ -9,10 +9,27 @@
 #include <sys/uio.h>
 
 #include "acct/fdtable.h"
+#include "core/state.h"
 
 /* The first bytes on an fd we have not met. */
 void om_io_unseen(int fd, int dir, const struct iovec *iov, int cnt, ssize_t r);
-void om_fd_fresh(int fd);  /* a wrapped call returned a new descriptor */
+/* A wrapped call returned a new descriptor: whatever the number was
+ * before, it is unknown now.  Inline for the common case, a number whose
+ * entry a close left empty (only its class stays, and goes here). */
+void om_fd_fresh_slow(struct om_fd *e);
+static inline void om_fd_fresh(int fd)
+{
+	struct om_fd *e = om_fd_peek(fd);
+
+	if (!e)
+		return;
+	if (om_fd_hot(e) != OM_HOT_NONE || e->busy || e->hs || e->flags || e->dial || e->sotype) {
+		om_fd_fresh_slow(e);
+		return;
+	}
+	if (e->cls && !om_passive())
+		e->cls = 0;
+}
 void om_fd_socket(int fd, int domain, int type); /* ... from socket() */
 struct om_fd *om_adopt(int fd, int dir, ssize_t r);
 /* Before a receive: the hot byte to go by (an unconnected UDP socket must

@@ -9,7 +9,8 @@
 # p99 of 300 scrapes); "segment read" is the exporter's own
 # onionmeter_scrape_duration_seconds; system calls per scrape are counted
 # by strace attached to the exporter over 100 scrapes; --once is the median
-# wall time of a whole `onionmeter-exporter --once` run.  RSS is VmRSS
+# wall time of a whole `onionmeter-exporter --once` run, of 21, with their
+# range and the first one (the segment's pages cold).  RSS is VmRSS
 # after the scrapes.  The kernel view is off here (--kernel-interval 0): it
 # polls on its own timer, not per scrape, and bench/kernel.sh measures it.
 set -eu
@@ -20,7 +21,9 @@ exp() { "$EXP" --kernel-interval 0 "$@"; }
 SHIM=$BUILD/shim/libonionmeter.so
 SLEEPER=$BUILD/bench/sleeper
 . "$PWD/bench/lib.sh"
-TMP=$(mktemp -d /tmp/om-bench.XXXXXX)
+# segments on tmpfs, where the default one lives (/dev/shm): a segment in
+# a disk-backed /tmp is written back while the benchmark reads it
+TMP=$(mktemp -d "$(om_bench_tmpdir)/om-bench.XXXXXX")
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
@@ -82,7 +85,7 @@ for _ in range(21):
     a = time.perf_counter()
     subprocess.run([sys.argv[1], "--kernel-interval", "0", "--once", "--segment", sys.argv[2]], stdout=subprocess.DEVNULL)
     t.append((time.perf_counter() - a) * 1000)
-print("%.2f" % statistics.median(t))
+print("%.2f (%.2f-%.2f; first %.2f)" % (statistics.median(t), min(t), max(t), t[0]))
 PY
 }
 for n in 1 64 1024 4093; do

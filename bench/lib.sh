@@ -17,3 +17,9 @@ while True:
 	PIDS="$PIDS $!"
 	wait_port "$SINK"
 }
+
+# Where a benchmark keeps its segments: /dev/shm (tmpfs, where the default
+# segment lives) when it can write there, else /tmp.
+om_bench_tmpdir() {
+	if [ -d /dev/shm ] && [ -w /dev/shm ]; then echo /dev/shm; else echo /tmp; fi
+}

@@ -20,7 +20,9 @@ SHIM=$BUILD/shim/libonionmeter.so
 SLEEPER=$BUILD/bench/sleeper
 FLOOR=$BUILD/bench/libfloor.so
 . "$PWD/bench/lib.sh"
-TMP=$(mktemp -d /tmp/om-bench.XXXXXX)
+# segments on tmpfs, where the default one lives (/dev/shm): a segment in
+# a disk-backed /tmp is written back while the benchmark reads it
+TMP=$(mktemp -d "$(om_bench_tmpdir)/om-bench.XXXXXX")
 export ONIONMETER_SEGMENT=$TMP/seg ONIONMETER_SLOTS=4096
 PIDS=""
 cleanup() {

@@ -82,6 +82,7 @@ struct om_reader {
 	uint32_t sem_key;
 	uid_t owner;
 	uint64_t hwm_seen; /* slots ever claimed grow only: a smaller mark is a lie */
+	uint64_t mapped_in; /* bytes of the mapping whose page tables are filled */
 	dev_t dev;
 	ino_t ino;
 	unsigned attaches; /* successful attaches: a change while up is a replacement */

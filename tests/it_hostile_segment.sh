@@ -9,14 +9,27 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 om_as_root "to run programs as other users" "$@"
 om_tmpdir
-VICTIM=23451
-ATTACKER=23452
+# Two uids of this run's own, no process's and owning no semaphore set:
+# the cleanup below removes every set they own, and two suites running at
+# once (root's and a sudo user's) must not remove each other's.  Fixed
+# uids did: one run's cleanup took the other's sets, whose ipcrm then
+# failed, and its PASS became exit status 123.
+uid_free() {
+	! ps -eo uid= | grep -qx " *$1" &&
+		! ipcs -s | awk -v u="$1" '$3 == u { f = 1 } END { exit !f }'
+}
+VICTIM=$((30000 + $$ % 4000 * 2))
+while ! uid_free "$VICTIM" || ! uid_free $((VICTIM + 1)); do
+	VICTIM=$((VICTIM + 2))
+done
+ATTACKER=$((VICTIM + 1))
 # segments truncated or replaced here lost the header that names their
-# semaphore sets: remove every set of the test's own two uids
+# semaphore sets: remove every set of the test's own two uids (one may go
+# on its own meanwhile: a victim's exporter --remove)
 cleanup() {
 	om_cleanup
 	ipcs -s | awk -v a="$VICTIM" -v b="$ATTACKER" '$3 == a || $3 == b { print $2 }' |
-		xargs -r -n1 ipcrm -s
+		while read -r id; do ipcrm -s "$id" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 chmod 755 "$OM_TMP"

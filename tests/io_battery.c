@@ -66,6 +66,18 @@ static struct sockaddr_in lo(int port)
 	return sa;
 }
 
+/* A UDP socket bound to an ephemeral loopback port, its address in *a. */
+static int udp_bound(struct sockaddr_in *a)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	socklen_t sl = sizeof *a;
+
+	*a = lo(0);
+	bind(fd, (struct sockaddr *)a, sizeof *a);
+	getsockname(fd, (struct sockaddr *)a, &sl);
+	return fd;
+}
+
 static int listener(int *port)
 {
 	struct sockaddr_in sa = lo(0);
@@ -226,16 +238,10 @@ int main(void)
 	/* UDP: connected pair with sendmmsg/recvmmsg, then an unconnected
 	 * socket whose receive does not ask for the source address */
 	{
-		struct sockaddr_in ua = lo(0), ub = lo(0);
+		struct sockaddr_in ua, ub;
 
-		u1 = socket(AF_INET, SOCK_DGRAM, 0);
-		u2 = socket(AF_INET, SOCK_DGRAM, 0);
-		bind(u1, (struct sockaddr *)&ua, sizeof ua);
-		bind(u2, (struct sockaddr *)&ub, sizeof ub);
-		sl = sizeof ua;
-		getsockname(u1, (struct sockaddr *)&ua, &sl);
-		sl = sizeof ub;
-		getsockname(u2, (struct sockaddr *)&ub, &sl);
+		u1 = udp_bound(&ua);
+		u2 = udp_bound(&ub);
 		SHOW("udp connect", connect(u1, (struct sockaddr *)&ub, sizeof ub));
 		memset(mm, 0, sizeof mm);
 		mm[0].msg_hdr.msg_iov = &miov[0];
@@ -270,20 +276,12 @@ int main(void)
 	 * (counted as one by the shim), a peer between them, a DNS-port name
 	 * that is not a run's, and receives with and without names. */
 	{
-		struct sockaddr_in ua = lo(0), ub = lo(0), uc = lo(0), dns = lo(53), got[6];
+		struct sockaddr_in ua, ub, uc, dns = lo(53), got[6];
 		struct sockaddr_in *to[6] = { &ub, &ub, &uc, &ub, &ub, &dns };
 		struct mmsghdr bm[6];
 		struct iovec bv[6];
-		int k, sent, x = socket(AF_INET, SOCK_DGRAM, 0), y = socket(AF_INET, SOCK_DGRAM, 0);
-		int z = socket(AF_INET, SOCK_DGRAM, 0);
+		int k, sent, x = udp_bound(&ua), y = udp_bound(&ub), z = udp_bound(&uc);
 
-		bind(x, (struct sockaddr *)&ua, sizeof ua);
-		bind(y, (struct sockaddr *)&ub, sizeof ub);
-		bind(z, (struct sockaddr *)&uc, sizeof uc);
-		sl = sizeof ub;
-		getsockname(y, (struct sockaddr *)&ub, &sl);
-		sl = sizeof uc;
-		getsockname(z, (struct sockaddr *)&uc, &sl);
 		memset(bm, 0, sizeof bm);
 		for (k = 0; k < 6; k++) {
 			bv[k].iov_base = buf;

@@ -194,8 +194,9 @@ static inline uint32_t om_rec_home(uint64_t cookie)
 /* A proxy handshake in progress, by socket cookie, for whichever process
  * holds the socket next: a handshake can be split between a parent and the
  * child it execs (bash's exec 3<>/dev/tcp, then dd for each step).  The
- * process doing a step locks the entry (lock: its thread id, never waited
- * for long), loads a newer state (seq), and writes its own back.  DONE:
+ * process doing a step locks the entry (lock: its thread id; a step is
+ * short, a preempted one is waited for, up to half a second), loads a
+ * newer state (seq), and writes its own back.  DONE:
  * the dial's outcome was counted, by whoever ended it; the others only
  * learn the class.  The state is parser state: a reader clamps every
  * length and index in it before use (shim/acct/handoff.c). */

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "acct/dial.h"
 #include "acct/track.h"
@@ -20,9 +21,18 @@ _Static_assert(sizeof(struct om_rep) == sizeof(((struct om_hand *)0)->rep), "om_
 _Static_assert(OM_STASH == sizeof(((struct om_hand *)0)->stash), "stash fits");
 
 #define FACT_FLAGS (OM_FDF_PROXY_EP | OM_FDF_REQ_DONE | OM_FDF_DECIDED)
-/* A step holds the lock for a few hundred instructions; a holder that
- * takes longer is preempted or dead, and we carry on without the table. */
-#define LOCK_TRIES 64
+/* A step holds an entry's lock for a few hundred instructions, but its
+ * holder can be preempted there for many milliseconds on a busy host.
+ * Giving up is not harmless: a fork child that finds no entry takes the
+ * connection for an established one and the dial is counted by no one.
+ * So a look-up waits: a few yields, then naps growing to NAP_MAX, up to
+ * LOCK_WAIT in all; only a holder stopped or killed mid-step makes it
+ * wait that long.  Claiming a victim does not wait: a locked entry is in
+ * use, and another will do next time. */
+#define LOCK_YIELDS 16
+#define NAP_FIRST 20000L    /* ns */
+#define NAP_MAX 4000000L    /* ns */
+#define LOCK_WAIT 500000000L /* ns */
 
 uint64_t om_sock_cookie(int fd)
 {
@@ -46,17 +56,33 @@ static int usable(void)
 	return !om_passive() && om_ready();
 }
 
-static int lock(struct om_hand *x)
+static int try_lock(struct om_hand *x, uint32_t me)
 {
-	uint32_t me = om_thread_token(), cur;
+	uint32_t cur = 0;
+
+	return __atomic_compare_exchange_n(&x->lock, &cur, me, 0, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
+static int lock(struct om_hand *x, int wait)
+{
+	uint32_t me = om_thread_token();
+	struct timespec nap = { 0, NAP_FIRST };
+	long waited = 0;
 	int i;
 
-	for (i = 0; i < LOCK_TRIES; i++) {
-		cur = 0;
-		if (__atomic_compare_exchange_n(&x->lock, &cur, me, 0, __ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
+	for (i = 0; i < LOCK_YIELDS; i++) {
+		if (try_lock(x, me))
 			return 1;
 		sched_yield();
+	}
+	/* held by this very thread (a signal handler mid-step): no waiting */
+	while (wait && waited < LOCK_WAIT && __atomic_load_n(&x->lock, __ATOMIC_RELAXED) != me) {
+		nanosleep(&nap, 0); /* EINTR: a shorter nap, counted whole */
+		waited += nap.tv_nsec;
+		nap.tv_nsec = nap.tv_nsec * 2 < NAP_MAX ? nap.tv_nsec * 2 : NAP_MAX;
+		if (try_lock(x, me))
+			return 1;
 	}
 	return 0;
 }
@@ -80,7 +106,7 @@ static struct om_hand *grab(uint64_t c, int claim)
 		uint32_t st;
 
 		if (cur == c) {
-			if (!lock(x))
+			if (!lock(x, 1))
 				return 0;
 			if (__atomic_load_n(&x->cookie, __ATOMIC_ACQUIRE) == c)
 				return x;
@@ -98,7 +124,7 @@ static struct om_hand *grab(uint64_t c, int claim)
 			was = cur;
 		}
 	}
-	if (!victim || !lock(victim))
+	if (!victim || !lock(victim, 0))
 		return 0;
 	if (__atomic_load_n(&victim->cookie, __ATOMIC_ACQUIRE) != was) {
 		unlock(victim); /* another process took it first */

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define OM_HIDDEN __attribute__((visibility("hidden")))
@@ -83,6 +84,10 @@ OM_HIDDEN pid_t getppid(void) { return (pid_t)SC0(SYS_getppid); }
 OM_HIDDEN pid_t gettid(void) { return (pid_t)SC0(SYS_gettid); }
 OM_HIDDEN uid_t geteuid(void) { return (uid_t)SC0(SYS_geteuid); }
 OM_HIDDEN int sched_yield(void) { return (int)SC0(SYS_sched_yield); }
+OM_HIDDEN int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	return (int)SC(SYS_nanosleep, req, rem, 0, 0, 0, 0);
+}
 
 OM_HIDDEN int raise(int sig)
 {

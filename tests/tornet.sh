@@ -28,9 +28,10 @@
 # layer-2 guards from a one-relay consensus and publishes minutes late).
 # The exit accepts every address (a policy naming one host is summarised
 # away in the consensus, and clients never choose it for that host).
-# Ready means: the client bootstrapped, and a request through the client
-# has reached the onion service and the clearnet host once (readiness,
-# waited for; the tests' own requests come after).
+# Ready means: the client bootstrapped, the onion service's descriptors
+# are on the HSDirs, and a request through the client has reached the
+# onion service and the clearnet host once (readiness, waited for; the
+# tests' own requests come after).
 
 TN_RELAYS="a0 a1 a2 r0 r1 r2 x0" # authorities, relays, the exit
 TN_SOCKS=127.0.0.1:9050
@@ -136,6 +137,34 @@ _tn_probe() { # URL [curl args]: one request through the client reached its serv
 	LD_PRELOAD= curl -s -o /dev/null --max-time 30 "$@" "$url" 2>/dev/null
 }
 
+# The onion service's descriptors are on the HSDirs: it has had an answer
+# to every upload it began, and one was accepted.  A client that asks an
+# HSDir before (the first request right after bootstrap, on a busy host)
+# gets "not found" and does not ask that HSDir again for 15 minutes ("No
+# more HSDir available to query"), so readiness waits for this first.
+_tn_hs_published() {
+	local log=$TN_DIR/hs/info.log began answered ok
+	began=$(grep -c 'initiated upload request' "$log" 2>/dev/null) || :
+	answered=$(grep -c 'Uploaded hidden service descriptor' "$log" 2>/dev/null) || :
+	ok=$(grep -c 'Uploading hidden service descriptor: finished with status 200' "$log" 2>/dev/null) || :
+	[ "${ok:-0}" -ge 1 ] && [ "${answered:-0}" -ge "${began:-0}" ]
+}
+
+# A request to the onion service; if it fails, NEWNYM makes the client
+# forget the HSDirs it asked (and its circuits) so the next try is afresh.
+_tn_probe_onion() {
+	_tn_probe "http://$TN_ONION/" --socks5-hostname "$TN_SOCKS" && return 0
+	LD_PRELOAD= "$PY" - "$TN_CONTROL" "$TN_COOKIE" <<'P' || :
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=10)
+s.sendall(b"AUTHENTICATE " + open(sys.argv[2], "rb").read().hex().encode() + b"\r\nSIGNAL NEWNYM\r\nQUIT\r\n")
+while s.recv(4096):
+    pass
+P
+	return 1
+}
+
 tornet_start() {
 	local n t0=$SECONDS
 	om_need tor tor-gencert curl
@@ -189,8 +218,8 @@ tornet_start() {
 	# the onion service
 	mkdir -p "$TN_DIR/hs/hidden_service"
 	chmod 700 "$TN_DIR/hs" "$TN_DIR/hs/hidden_service"
-	{ _tn_common hs; printf 'SocksPort 0\nHiddenServiceDir %s\nHiddenServicePort 80 127.0.0.1:8080\n' \
-		"$TN_DIR/hs/hidden_service"; } >"$TN_DIR/hs/torrc"
+	{ _tn_common hs; printf 'SocksPort 0\nHiddenServiceDir %s\nHiddenServicePort 80 127.0.0.1:8080\nLog info file %s\n' \
+		"$TN_DIR/hs/hidden_service" "$TN_DIR/hs/info.log"; } >"$TN_DIR/hs/torrc"
 	tornet_start_hs
 	# the client: every kind of port a program may use, and a control port
 	mkdir -p "$TN_DIR/client"
@@ -209,7 +238,11 @@ T
 		{ tail -n 5 "$TN_DIR/client/notice.log" >&2; om_fail "the client did not bootstrap in ${OM_WAIT}s"; }
 	om_wait_file "$TN_DIR/hs/hidden_service/hostname"
 	TN_ONION=$(cat "$TN_DIR/hs/hidden_service/hostname")
-	om_poll _tn_probe "http://$TN_ONION/" --socks5-hostname "$TN_SOCKS" ||
+	om_poll _tn_hs_published ||
+		{ tail -n 5 "$TN_DIR/hs/notice.log" >&2; { grep -i 'upload' "$TN_DIR/hs/info.log" | tail -n 8 >&2 || :; }
+		  om_fail "the onion service did not publish its descriptor in ${OM_WAIT}s"; }
+	echo "tornet: the onion service published its descriptors after $((SECONDS - t0)) s"
+	om_poll _tn_probe_onion ||
 		{ tail -n 5 "$TN_DIR/hs/notice.log" "$TN_DIR/client/notice.log" >&2; om_fail "the onion service did not answer in ${OM_WAIT}s"; }
 	om_poll _tn_probe "http://198.18.0.1/" --socks5-hostname "$TN_SOCKS" ||
 		om_fail "the clearnet host was not reached through the exit in ${OM_WAIT}s"

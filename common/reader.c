@@ -270,8 +270,9 @@ static int guarded(struct om_reader *r, int (*fn)(struct om_reader *, void *), v
 
 /* Fill the page tables of the slots in use in one call: a first read of
  * 4,093 slots otherwise takes a fault per page, most of a --once run
- * (12,000 faults, 45 ms here).  Only what grew since; a kernel without
- * MADV_POPULATE_READ (before 5.14) faults as before. */
+ * (12,000 faults, 45 ms here).  Only what grew since.  A kernel without
+ * MADV_POPULATE_READ (before 5.14: EINVAL) faults as before, and is not
+ * asked again until the next attach: any failure stops it there. */
 static void map_in(struct om_reader *r)
 {
 #ifdef MADV_POPULATE_READ
@@ -281,9 +282,9 @@ static void map_in(struct om_reader *r)
 	if (n > r->g.nslots)
 		n = r->g.nslots;
 	end = r->g.slots_off + n * r->g.slot_size; /* page aligned: slot_size is */
-	if (end > r->mapped_in &&
-	    madvise((char *)r->map + r->mapped_in, end - r->mapped_in, MADV_POPULATE_READ) == 0)
-		r->mapped_in = end;
+	if (end > r->mapped_in)
+		r->mapped_in = madvise((char *)r->map + r->mapped_in, end - r->mapped_in,
+				       MADV_POPULATE_READ) == 0 ? end : UINT64_MAX;
 #else
 	(void)r;
 #endif

@@ -82,7 +82,8 @@ struct om_reader {
 	uint32_t sem_key;
 	uid_t owner;
 	uint64_t hwm_seen; /* slots ever claimed grow only: a smaller mark is a lie */
-	uint64_t mapped_in; /* bytes of the mapping whose page tables are filled */
+	uint64_t mapped_in; /* bytes of the mapping whose page tables are filled;
+			     * UINT64_MAX: the kernel cannot, not asked again */
 	dev_t dev;
 	ino_t ino;
 	unsigned attaches; /* successful attaches: a change while up is a replacement */

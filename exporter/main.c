@@ -12,94 +12,13 @@
 #include "common/config.h"
 #include "common/segpath.h"
 #include "log.h"
+#include "options.h"
 #include "om_revision.h"
 #include "om_version.h"
 
-#define DEFAULT_LISTEN "127.0.0.1:9477"
 #define WATCH_MS 5000 /* how often segments are looked at between scrapes */
 
-static const char usage[] =
-"Usage: onionmeter-exporter [OPTION]...\n"
-"Serve the counters that libonionmeter.so writes to a shared-memory segment\n"
-"as Prometheus metrics.  The segment is only ever read.\n"
-"\n"
-"  -l, --listen ADDR     listen on ADDR: HOST:PORT, [V6]:PORT, or :PORT for\n"
-"                        every address; HOST may be a name (every address\n"
-"                        it has).  May be repeated; default " DEFAULT_LISTEN ".\n"
-"                        --web.listen-address is the same option\n"
-"  -s, --segment NAME    read segment NAME: /NAME for POSIX shared memory\n"
-"                        (/dev/shm/NAME) or an absolute file path; may be\n"
-"                        repeated (series then carry a segment label);\n"
-"                        default $ONIONMETER_SEGMENT or " OM_DEFAULT_SEGMENT "\n"
-"      --segment-owner USER\n"
-"                        also trust a segment owned by USER (a name or a\n"
-"                        uid; may be repeated) in a directory others can\n"
-"                        write, such as /dev/shm; trusted without it: root,\n"
-"                        our own user, and the owner of a directory only\n"
-"                        that owner can write\n"
-"      --once            print one exposition to stdout and exit; exit\n"
-"                        status 1 if any segment is down\n"
-"      --watch[=SECONDS] the summary redrawn every SECONDS (default 1) with\n"
-"                        rates, the busiest processes and the latest leaks,\n"
-"                        until Ctrl-C; plain lines when not on a terminal\n"
-"  -f, --format FMT      output of --once: prometheus (default),\n"
-"                        openmetrics, json or summary (json and summary\n"
-"                        include the recent leak events), report or\n"
-"                        report-json (a run's verdict and its leak events\n"
-"                        grouped, as onionmeter-run --report shows it)\n"
-"      --run-command CMD, --run-exit STATUS, --run-unseen FILE\n"
-"                        for the report formats: the command line the run\n"
-"                        was, how it ended (a number, or signal:N), and the\n"
-"                        connections onionmeter-run saw the shim miss\n"
-"      --fail-on-leak    with --once: exit status 3 if any leak was counted\n"
-"      --remove          delete each segment (its file and its liveness\n"
-"                        semaphores) and exit; refused while a live process\n"
-"                        still counts into it\n"
-"      --kernel-interval MS\n"
-"                        poll the kernel's list of TCP connections (and\n"
-"                        connected UDP sockets) every MS milliseconds\n"
-"                        (default 500; 0: no kernel view); a poll longer\n"
-"                        than a twentieth of MS spaces the next to 20 times\n"
-"                        its length\n"
-"      --kernel-scope S  which of them: netns (default: the whole network\n"
-"                        namespace), uid=N, or cgroup=PATH (cgroup v2)\n"
-"      --tor-control ADDR\n"
-"                        Tor's view: follow every stream of the tor whose\n"
-"                        control port is ADDR (HOST:PORT, or unix:PATH for a\n"
-"                        ControlSocket); may be repeated (up to 8 tors);\n"
-"                        default $ONIONMETER_TOR_CONTROL (comma-separated).\n"
-"                        Needs the kernel view.  Only PROTOCOLINFO,\n"
-"                        AUTHCHALLENGE, AUTHENTICATE, SETEVENTS and GETINFO\n"
-"                        are ever sent\n"
-"      --tor-password-file FILE\n"
-"                        authenticate with the password in FILE (one line)\n"
-"                        instead of tor's cookie file\n"
-"      --web.config.file FILE\n"
-"                        exporter-toolkit's web configuration: basic_auth_users\n"
-"                        (USER: bcrypt hash) asks every client but /-/healthy\n"
-"                        for a password; TLS is not built in (put a proxy in\n"
-"                        front, see onionmeter-exporter(1))\n"
-"      --web.telemetry-path PATH\n"
-"                        where the metrics are served (default /metrics)\n"
-"      --log.level LEVEL debug, info (default), warn or error\n"
-"      --log.format FMT  logfmt (default) or json\n"
-"      --leaks-endpoint  serve the recent leak events as JSON on /leaks.\n"
-"                        Off by default: events hold destination addresses\n"
-"                        and names, which /metrics never shows\n"
-"  -h, --help            show this help and exit\n"
-"  -V, --version         show the version and exit\n"
-"\n"
-"Endpoints: /metrics (Prometheus text, or OpenMetrics 1.0 when the Accept\n"
-"header asks for it), / (landing page), /-/healthy, /-/ready (200 once\n"
-"every segment is attached), /leaks with --leaks-endpoint.  A segment that\n"
-"does not exist yet is waited for and reported as onionmeter_segment_up 0,\n"
-"its leak series at 0.  SIGHUP re-opens every segment; SIGTERM and SIGINT\n"
-"stop the exporter.  Log lines (logfmt) go to stderr.\n"
-"\n"
-"Examples:\n"
-"  onionmeter-exporter\n"
-"  onionmeter-exporter --listen :9477 --segment /shared/onionmeter.seg\n"
-"  onionmeter-exporter --once --format summary\n";
+
 
 
 static void log_changes(struct app *a)
@@ -257,96 +176,6 @@ static void on_kernel(uv_timer_t *t)
 	uv_timer_start(t, on_kernel, kernel_next_ms(a), 0);
 }
 
-/* One --tor-control: 0, or -1 (said). */
-static int tor_add(struct app *a, const char *spec)
-{
-	const char *why;
-
-	if (a->ntors == OM_TV_TORS) {
-		fprintf(stderr, "onionmeter-exporter: at most %d --tor-control\n", OM_TV_TORS);
-		return -1;
-	}
-	if (om_torctl_parse(&a->tors[a->ntors], spec, &why) < 0) {
-		fprintf(stderr, "onionmeter-exporter: --tor-control %s: %s\n", spec, why);
-		return -1;
-	}
-	a->ntors++;
-	return 0;
-}
-
-/* ONIONMETER_TOR_CONTROL: a comma-separated list, as --tor-control. */
-static int tor_env(struct app *a)
-{
-	const char *v = getenv("ONIONMETER_TOR_CONTROL");
-	char item[PATH_MAX + 8];
-
-	while (v && *v) {
-		size_t n = strcspn(v, ",");
-
-		if (n && n < sizeof item) {
-			memcpy(item, v, n);
-			item[n] = '\0';
-			if (tor_add(a, item) < 0)
-				return -1;
-		} else if (n) {
-			fprintf(stderr, "onionmeter-exporter: ONIONMETER_TOR_CONTROL: an item is "
-				"too long\n");
-			return -1;
-		}
-		v += n + (v[n] == ',');
-	}
-	return 0;
-}
-
-static int parse_format(const char *s, enum om_format *f, int *report)
-{
-	static const char *const names[] = { "prometheus", "openmetrics", "json",
-					     "summary" };
-	int i;
-
-	*report = !strcmp(s, "report") ? 1 : !strcmp(s, "report-json") ? 2 : 0;
-	if (*report)
-		return 0;
-	for (i = 0; i < 4; i++)
-		if (!strcmp(s, names[i])) {
-			*f = (enum om_format)i;
-			return 0;
-		}
-	return -1;
-}
-
-static int parse_exit(const char *s, struct om_run *run)
-{
-	char *end;
-	long v;
-
-	run->exited = strncmp(s, "signal:", 7) != 0;
-	v = strtol(run->exited ? s : s + 7, &end, 10);
-	if (*end || end == s || v < 0 || v > 255)
-		return -1;
-	run->code = (int)v;
-	return 0;
-}
-
-/* A user name or a uid. */
-static int owner_parse(const char *s, uid_t *uid)
-{
-	struct passwd *pw = getpwnam(s);
-	char *end;
-	unsigned long v;
-
-	if (pw) {
-		*uid = pw->pw_uid;
-		return 0;
-	}
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v >= (uid_t)-1 || *s == '-')
-		return -1;
-	*uid = (uid_t)v;
-	return 0;
-}
-
 static int once(struct app *a, enum om_format fmt, int report, const struct om_run *run,
 		int fail_on_leak)
 {
@@ -471,7 +300,7 @@ int main(int argc, char **argv)
 			app.leaks_endpoint = 1;
 			break;
 		case 'f':
-			if (parse_format(optarg, &fmt, &report) < 0) {
+			if (om_opt_format(optarg, &fmt, &report) < 0) {
 				fprintf(stderr, "onionmeter-exporter: unknown format '%s' (want "
 					"prometheus, openmetrics, json, summary, report or "
 					"report-json)\n", optarg);
@@ -482,7 +311,7 @@ int main(int argc, char **argv)
 			run.command = optarg;
 			break;
 		case O_RUN_EXIT:
-			if (parse_exit(optarg, &run) < 0) {
+			if (om_opt_exit(optarg, &run) < 0) {
 				fprintf(stderr, "onionmeter-exporter: --run-exit wants a status "
 					"(0-255) or signal:N, not '%s'\n", optarg);
 				return 2;
@@ -510,7 +339,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case O_TOR_CONTROL:
-			if (tor_add(&app, optarg) < 0)
+			if (om_opt_tor_add(&app, optarg) < 0)
 				return 2;
 			break;
 		case O_TOR_PASSWORD:
@@ -553,7 +382,7 @@ int main(int argc, char **argv)
 			break;
 		case O_OWNER:
 			if (nowners == (int)(sizeof owners / sizeof owners[0]) ||
-			    owner_parse(optarg, &owners[nowners]) < 0) {
+			    om_opt_owner(optarg, &owners[nowners]) < 0) {
 				fprintf(stderr, "onionmeter-exporter: --segment-owner %s: %s\n", optarg,
 					nowners == (int)(sizeof owners / sizeof owners[0])
 						? "at most 8" : "no such user");
@@ -562,7 +391,7 @@ int main(int argc, char **argv)
 			nowners++;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			fputs(om_usage, stdout);
 			return 0;
 		case 'V':
 			printf("onionmeter-exporter %s (revision %s)\n", OM_VERSION, OM_REVISION);
@@ -586,7 +415,7 @@ int main(int argc, char **argv)
 	om_config_read(&cfg, om_env_plain, warn_config);
 	/* the environment's tors are for a running exporter; --once and
 	 * --remove leave them alone */
-	if (!app.ntors && !once_mode && !remove && !watch_s && kinterval && tor_env(&app) < 0)
+	if (!app.ntors && !once_mode && !remove && !watch_s && kinterval && om_opt_tor_env(&app) < 0)
 		return 2;
 	if (app.ntors && (once_mode || remove || !kinterval)) {
 		fprintf(stderr, "onionmeter-exporter: --tor-control needs the kernel's list "
@@ -649,7 +478,7 @@ int main(int argc, char **argv)
 	loop = uv_default_loop();
 	om_http_init(&app.srv, loop, om_app_handle, &app);
 	if (!nlisten)
-		listen[nlisten++] = DEFAULT_LISTEN;
+		listen[nlisten++] = OM_DEFAULT_LISTEN;
 	for (i = 0; i < nlisten; i++) {
 		rc = om_http_listen(&app.srv, listen[i]);
 		if (rc < 0) {

@@ -9,6 +9,8 @@
 #include "common/clock.h"
 #include "common/diag.h"
 #include "common/outcome.h"
+#include "tv_index.h"
+#include "tv_tor.h"
 
 /* One stream and the client's TCP connection that carries it (tor serves
  * one stream per SOCKS or HTTP CONNECT connection).  It lives from NEW
@@ -41,81 +43,6 @@ struct om_tv_gone {
 #define DECIDE_NS 1000000000ull /* a shim records a socket before tor answers */
 #define LOST_NS 5000000000ull   /* a socket missing this long had its notice lost */
 
-/* --- open addressing, backward-shift delete; values are entry + 1 --- */
-
-static uint32_t home(const struct om_tv_index *x, uint64_t key)
-{
-	return (uint32_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & x->mask;
-}
-
-static uint32_t idx_find(const struct om_tv_index *x, uint64_t key)
-{
-	uint32_t i;
-
-	for (i = home(x, key); x->keys[i]; i = (i + 1) & x->mask)
-		if (x->keys[i] == key)
-			return x->vals[i];
-	return 0;
-}
-
-/* The index holds at most half its size: there is always a free slot. */
-static void idx_put(struct om_tv_index *x, uint64_t key, uint32_t val)
-{
-	uint32_t i;
-
-	for (i = home(x, key); x->keys[i] && x->keys[i] != key; i = (i + 1) & x->mask)
-		;
-	x->keys[i] = key;
-	x->vals[i] = val;
-}
-
-static void idx_del(struct om_tv_index *x, uint64_t key)
-{
-	uint32_t i, j, k;
-
-	for (i = home(x, key); x->keys[i] != key; i = (i + 1) & x->mask)
-		if (!x->keys[i])
-			return;
-	for (j = i;;) {
-		x->keys[i] = 0;
-		for (;;) {
-			j = (j + 1) & x->mask;
-			if (!x->keys[j])
-				return;
-			k = home(x, x->keys[j]);
-			/* it stays if its home lies cyclically in (i, j] */
-			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-				continue;
-			break;
-		}
-		x->keys[i] = x->keys[j];
-		x->vals[i] = x->vals[j];
-		i = j;
-	}
-}
-
-/* A client's address and port, as a key (never 0). */
-static uint64_t tkey(int family, const uint8_t *addr, uint16_t port)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)family;
-	int i, n = family == AF_INET ? 4 : 16;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ addr[i]) * 0x100000001b3ULL;
-	h = (h ^ port) * 0x100000001b3ULL;
-	return h ? h : 1;
-}
-
-static int idx_init(struct om_tv_index *x, uint32_t size)
-{
-	x->keys = calloc(size, sizeof *x->keys);
-	x->vals = calloc(size, sizeof *x->vals);
-	x->mask = size - 1;
-	return x->keys && x->vals ? 0 : -1;
-}
-
-/* ---------------------------------------------------------------------- */
-
 int om_tview_init(struct om_tview *v, const struct om_kscope *scope, struct om_reader *readers,
 		  int nreaders, const char **why)
 {
@@ -130,8 +57,8 @@ int om_tview_init(struct om_tview *v, const struct om_kscope *scope, struct om_r
 	v->free_list = calloc(OM_TV_MAX, sizeof *v->free_list);
 	v->ring = calloc(OM_TV_RING, sizeof *v->ring);
 	/* two cookies per connection, at most half full */
-	if (!v->e || !v->free_list || !v->ring || idx_init(&v->sidx, 2 * OM_TV_MAX) < 0 ||
-	    idx_init(&v->cidx, 4 * OM_TV_MAX) < 0 || idx_init(&v->pidx, 2 * OM_TV_MAX) < 0) {
+	if (!v->e || !v->free_list || !v->ring || om_tv_idx_init(&v->sidx, 2 * OM_TV_MAX) < 0 ||
+	    om_tv_idx_init(&v->cidx, 4 * OM_TV_MAX) < 0 || om_tv_idx_init(&v->pidx, 2 * OM_TV_MAX) < 0) {
 		*why = "out of memory";
 		om_tview_free(v);
 		return -1;
@@ -159,15 +86,10 @@ void om_tview_free(struct om_tview *v)
 	free(v->e);
 	free(v->free_list);
 	free(v->ring);
-	free(v->sidx.keys);
-	free(v->sidx.vals);
-	free(v->cidx.keys);
-	free(v->cidx.vals);
-	free(v->pidx.keys);
-	free(v->pidx.vals);
+	om_tv_idx_free(&v->sidx);
+	om_tv_idx_free(&v->cidx);
+	om_tv_idx_free(&v->pidx);
 	v->e = 0, v->free_list = 0, v->ring = 0;
-	v->sidx.keys = v->cidx.keys = v->pidx.keys = 0;
-	v->sidx.vals = v->cidx.vals = v->pidx.vals = 0;
 }
 
 static uint64_t now(const struct om_tview *v)
@@ -178,75 +100,6 @@ static uint64_t now(const struct om_tview *v)
 static uint32_t num(const struct om_tview *v, const struct om_tv_ent *e)
 {
 	return (uint32_t)(e - v->e) + 1;
-}
-
-/* --- outcomes: the reply tor gives the client for a stream's end --- */
-
-/* tor's end reasons (control-spec 4.1.2): the SOCKS5 reply
- * (stream_end_reason_to_socks5_response) and the HTTP CONNECT status
- * (connection_ap_handshake_socks_reply) tor sends for each */
-static const struct reason {
-	const char *name;
-	uint8_t socks5;
-	uint16_t http;
-} reasons[] = {
-	{ "MISC", 0x01, 500 },            { "RESOLVEFAILED", 0x04, 404 },
-	{ "CONNECTREFUSED", 0x05, 403 },  { "EXITPOLICY", 0x02, 403 },
-	{ "DESTROY", 0x01, 502 },         { "DONE", 0x05, 502 },
-	{ "TIMEOUT", 0x06, 504 },         { "NOROUTE", 0x04, 404 },
-	{ "HIBERNATING", 0x01, 502 },     { "INTERNAL", 0x01, 502 },
-	{ "RESOURCELIMIT", 0x01, 502 },   { "CONNRESET", 0x05, 403 },
-	{ "TORPROTOCOL", 0x01, 502 },     { "ENTRYPOLICY", 0x02, 403 },
-	{ "NOTDIRECTORY", 0x01, 500 },
-};
-
-static const struct reason *reason(const char *name)
-{
-	unsigned i;
-
-	for (i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
-		if (!strcmp(reasons[i].name, name))
-			return &reasons[i];
-	return &reasons[0]; /* anything else: tor's general failure */
-}
-
-/* What tor last learnt of an onion service's descriptor: 'R' received,
- * 'N' not found on a directory, 0 nothing. */
-static char onion_state(const struct om_tview *v, const char *addr)
-{
-	unsigned i;
-
-	for (i = 0; i < OM_TV_ONIONS; i++)
-		if (v->onions[i][0] && !strcmp(v->onions[i] + 1, addr))
-			return v->onions[i][0];
-	return 0;
-}
-
-static uint8_t outcome(const struct om_tview *v, const struct om_tv_ent *s,
-		       const struct om_tc_stream *e)
-{
-	/* "END": the far side ended the stream, and said why */
-	const struct reason *r = reason(!strcmp(e->reason, "END") && e->remote_reason[0]
-					? e->remote_reason : e->reason);
-	char st;
-
-	if (s->proto == OM_TC_SOCKS4)
-		return (uint8_t)om_socks4_outcome(0x5B); /* whatever the reason */
-	if (s->proto == OM_TC_HTTPCONNECT)
-		return om_http_outcome(r->http, 0);
-	/* an onion's extended error, as tor sets it (ExtendedErrors) */
-	if (s->cls == OM_CLASS_ONION) {
-		if (!strcmp(r->name, "TORPROTOCOL") && !e->circ)
-			return OM_OUT_ONION_BAD_ADDRESS; /* refused before a circuit */
-		if (!strcmp(r->name, "RESOLVEFAILED")) {
-			st = onion_state(v, s->onion);
-			if (st == 'R') /* introduction failed */
-				return OM_OUT_ONION_INTRO_FAILED;
-			if (st == 'N')
-				return OM_OUT_ONION_NOT_FOUND;
-		}
-	}
-	return om_socks5_outcome(r->socks5);
 }
 
 /* --- a connection's sockets: bytes, and the blind-spot verdict --- */
@@ -300,18 +153,18 @@ static void decide(struct om_tview *v, struct om_tv_ent *e)
 /* e waits for its client's socket (found by address and port), or stops. */
 static void set_pending(struct om_tview *v, struct om_tv_ent *e, int on)
 {
-	uint64_t k = tkey(e->family, e->src, e->sport);
+	uint64_t k = om_tv_tkey(e->family, e->src, e->sport);
 
 	if (on == e->pending)
 		return;
 	e->pending = (uint8_t)on;
 	if (on) {
 		v->npending++;
-		idx_put(&v->pidx, k, num(v, e));
+		om_tv_idx_put(&v->pidx, k, num(v, e));
 	} else {
 		v->npending--;
-		if (idx_find(&v->pidx, k) == num(v, e))
-			idx_del(&v->pidx, k);
+		if (om_tv_idx_find(&v->pidx, k) == num(v, e))
+			om_tv_idx_del(&v->pidx, k);
 	}
 }
 
@@ -327,11 +180,11 @@ static void ent_free(struct om_tview *v, struct om_tv_ent *e)
 {
 	credit(v, e);
 	if (e->cookie)
-		idx_del(&v->cidx, e->cookie);
+		om_tv_idx_del(&v->cidx, e->cookie);
 	if (e->tor_cookie)
-		idx_del(&v->cidx, e->tor_cookie);
+		om_tv_idx_del(&v->cidx, e->tor_cookie);
 	if (e->key)
-		idx_del(&v->sidx, e->key);
+		om_tv_idx_del(&v->sidx, e->key);
 	set_pending(v, e, 0);
 	v->free_list[v->nfree++] = num(v, e) - 1;
 	memset(e, 0, sizeof *e);
@@ -362,9 +215,9 @@ static void learn(struct om_tview *v, struct om_tv_ent *e, const struct om_diag_
 	if (client)
 		set_pending(v, e, 0);
 	if (client) {
-		if (!e->cookie && s->cookie && !idx_find(&v->cidx, s->cookie)) {
+		if (!e->cookie && s->cookie && !om_tv_idx_find(&v->cidx, s->cookie)) {
 			e->cookie = s->cookie;
-			idx_put(&v->cidx, s->cookie, num(v, e) << 1 | 1);
+			om_tv_idx_put(&v->cidx, s->cookie, num(v, e) << 1 | 1);
 		}
 		if (s->has_info) {
 			uint64_t in = s->bytes_in;
@@ -383,9 +236,9 @@ static void learn(struct om_tview *v, struct om_tv_ent *e, const struct om_diag_
 		e->c_seen = now(v);
 		e->client_gone |= (uint8_t)gone;
 	} else {
-		if (!e->tor_cookie && s->cookie && !idx_find(&v->cidx, s->cookie)) {
+		if (!e->tor_cookie && s->cookie && !om_tv_idx_find(&v->cidx, s->cookie)) {
 			e->tor_cookie = s->cookie;
-			idx_put(&v->cidx, s->cookie, num(v, e) << 1);
+			om_tv_idx_put(&v->cidx, s->cookie, num(v, e) << 1);
 		}
 		if (s->has_info) {
 			e->has_tor = 1;
@@ -400,18 +253,6 @@ static void learn(struct om_tview *v, struct om_tv_ent *e, const struct om_diag_
 	decide(v, e);
 }
 
-static int a_listener(const struct om_tview *v, int family, const uint8_t *addr,
-		      uint16_t port)
-{
-	int i;
-
-	for (i = 0; i < v->nlisteners; i++)
-		if (v->listeners[i].family == family && v->listeners[i].port == port &&
-		    !memcmp(v->listeners[i].addr, addr, family == AF_INET ? 4 : 16))
-			return 1;
-	return 0;
-}
-
 /* Is s the client's side (1) or tor's (0) of e's connection, or neither
  * (-1)?  The client's address and port, and a listener at the other end. */
 static int side(const struct om_tview *v, const struct om_tv_ent *e, const struct om_diag_sock *s)
@@ -421,10 +262,10 @@ static int side(const struct om_tview *v, const struct om_tv_ent *e, const struc
 	if (s->family != e->family)
 		return -1;
 	if (s->sport == e->sport && !memcmp(s->src, e->src, n) &&
-	    a_listener(v, s->family, s->dst, s->dport))
+	    om_tv_listening(v, s->family, s->dst, s->dport))
 		return 1;
 	if (s->dport == e->sport && !memcmp(s->dst, e->src, n) &&
-	    a_listener(v, s->family, s->src, s->sport))
+	    om_tv_listening(v, s->family, s->src, s->sport))
 		return 0;
 	return -1;
 }
@@ -485,7 +326,7 @@ static uint64_t skey(int tor, uint64_t id)
 static struct om_tv_ent *stream_of(struct om_tview *v, int tor, uint64_t id)
 {
 	uint64_t key = skey(tor, id);
-	uint32_t n = key ? idx_find(&v->sidx, key) : 0;
+	uint32_t n = key ? om_tv_idx_find(&v->sidx, key) : 0;
 
 	return n ? &v->e[n - 1] : 0;
 }
@@ -495,7 +336,7 @@ static void stream_new(struct om_tview *v, int tor, const struct om_tc_stream *e
 	struct om_tv_ent *e;
 	uint64_t key = skey(tor, ev->id);
 
-	if (!ev->user || ev->src == OM_TC_SRC_NONE || !key || idx_find(&v->sidx, key))
+	if (!ev->user || ev->src == OM_TC_SRC_NONE || !key || om_tv_idx_find(&v->sidx, key))
 		return; /* tor's own streams (directory fetches), or a repeat */
 	if (!v->nfree) {
 		v->unattributed[OM_TV_TABLE_FULL]++;
@@ -518,7 +359,7 @@ static void stream_new(struct om_tview *v, int tor, const struct om_tc_stream *e
 			e->onion[n] = '\0';
 		}
 	}
-	idx_put(&v->sidx, key, num(v, e));
+	om_tv_idx_put(&v->sidx, key, num(v, e));
 	if (ev->src == OM_TC_SRC_UNIX) {
 		not_attributed(v, e, OM_TV_UNIX_PORT);
 		return;
@@ -560,7 +401,7 @@ static void stream_closed(struct om_tview *v, struct om_tv_ent *e)
 		v->open[e->cls]--;
 	e->opened = 0;
 	e->closed = 1;
-	idx_del(&v->sidx, e->key);
+	om_tv_idx_del(&v->sidx, e->key);
 	e->key = 0;
 	if (done(e))
 		ent_free(v, e);
@@ -586,7 +427,7 @@ void om_tview_stream(struct om_tview *v, int tor, const struct om_tc_stream *ev)
 		break;
 	case OM_TC_FAILED:
 		if (!e->counted)
-			count(v, e, outcome(v, e, ev));
+			count(v, e, om_tv_outcome(v, e->proto, e->cls, e->onion, ev));
 		break;
 	case OM_TC_CLOSED:
 		if (!e->counted) /* the client went before tor answered */
@@ -615,25 +456,6 @@ void om_tview_stream_bw(struct om_tview *v, int tor, uint64_t id, uint64_t writt
 	}
 }
 
-void om_tview_hs_desc(struct om_tview *v, const char *action, const char *address,
-		      const char *why)
-{
-	char st = !strcmp(action, "RECEIVED") ? 'R'
-		: !strcmp(action, "FAILED") && !strcmp(why, "NOT_FOUND") ? 'N' : 0;
-	unsigned i;
-
-	if (!st || strlen(address) + 1 >= sizeof v->onions[0])
-		return;
-	for (i = 0; i < OM_TV_ONIONS; i++)
-		if (v->onions[i][0] && !strcmp(v->onions[i] + 1, address)) {
-			v->onions[i][0] = st;
-			return;
-		}
-	i = v->onion_next++ % OM_TV_ONIONS;
-	v->onions[i][0] = st;
-	strcpy(v->onions[i] + 1, address);
-}
-
 void om_tview_reset(struct om_tview *v, int tor)
 {
 	uint32_t i;
@@ -651,51 +473,6 @@ void om_tview_reset(struct om_tview *v, int tor)
 	v->nlisteners = k;
 }
 
-void om_tview_listeners(struct om_tview *v, int tor, const char *list, int http)
-{
-	const char *p = list;
-
-	/* "127.0.0.1:9050" "[::1]:9050" "unix:/run/tor/socks" */
-	while (*p && v->nlisteners < OM_TV_LISTENERS) {
-		struct om_tv_listener *ls = &v->listeners[v->nlisteners];
-		const char *q = strchr(p, '"'), *end;
-		char a[80], *colon, *stop;
-		unsigned long port;
-		size_t n;
-
-		if (!q || !(end = strchr(q + 1, '"')))
-			break;
-		p = end + 1;
-		n = (size_t)(end - q - 1);
-		if (n >= sizeof a || !n)
-			continue;
-		memcpy(a, q + 1, n);
-		a[n] = '\0';
-		if (!strncmp(a, "unix:", 5) || !(colon = strrchr(a, ':')))
-			continue;
-		port = strtoul(colon + 1, &stop, 10);
-		if (*stop || colon[1] < '0' || colon[1] > '9' || !port || port > 65535)
-			continue;
-		*colon = '\0';
-		memset(ls, 0, sizeof *ls);
-		if (a[0] == '[' && colon > a + 1 && colon[-1] == ']') {
-			colon[-1] = '\0';
-			if (inet_pton(AF_INET6, a + 1, ls->addr) != 1)
-				continue;
-			ls->family = AF_INET6;
-		} else if (inet_pton(AF_INET, a, ls->addr) == 1) {
-			ls->family = AF_INET;
-		} else {
-			continue;
-		}
-		ls->tor = tor;
-		ls->port = (uint16_t)port;
-		ls->http = http;
-		if (!a_listener(v, ls->family, ls->addr, ls->port))
-			v->nlisteners++;
-	}
-}
-
 /* --- the kernel's side --- */
 
 void om_tview_poll_begin(struct om_tview *v)
@@ -708,7 +485,7 @@ void om_tview_sock(struct om_tview *v, const struct om_diag_sock *s)
 	uint32_t n;
 
 	if (!v->nents || !s->cookie || s->state == TCP_TIME_WAIT ||
-	    !(n = idx_find(&v->cidx, s->cookie)))
+	    !(n = om_tv_idx_find(&v->cidx, s->cookie)))
 		return;
 	learn(v, &v->e[(n >> 1) - 1], s, (int)(n & 1), 0);
 }
@@ -743,7 +520,7 @@ void om_tview_poll_end(struct om_tview *v)
 
 void om_tview_notice(struct om_tview *v, const struct om_diag_sock *s)
 {
-	uint32_t n = s->cookie ? idx_find(&v->cidx, s->cookie) : 0, i;
+	uint32_t n = s->cookie ? om_tv_idx_find(&v->cidx, s->cookie) : 0, i;
 	struct om_tv_ent *e;
 	int j;
 
@@ -756,8 +533,8 @@ void om_tview_notice(struct om_tview *v, const struct om_diag_sock *s)
 	}
 	/* one whose stream waits for it: the client's side, or tor's */
 	for (j = 1; v->npending && j >= 0; j--) {
-		n = j ? idx_find(&v->pidx, tkey(s->family, s->src, s->sport))
-		      : idx_find(&v->pidx, tkey(s->family, s->dst, s->dport));
+		n = j ? om_tv_idx_find(&v->pidx, om_tv_tkey(s->family, s->src, s->sport))
+		      : om_tv_idx_find(&v->pidx, om_tv_tkey(s->family, s->dst, s->dport));
 		e = n ? &v->e[n - 1] : 0;
 		if (e && side(v, e, s) == j) {
 			learn(v, e, s, j, 1);
@@ -765,7 +542,7 @@ void om_tview_notice(struct om_tview *v, const struct om_diag_sock *s)
 		}
 	}
 	/* to or from a tor port: its NEW may be on its way */
-	if (a_listener(v, s->family, s->dst, s->dport) || a_listener(v, s->family, s->src, s->sport)) {
+	if (om_tv_listening(v, s->family, s->dst, s->dport) || om_tv_listening(v, s->family, s->src, s->sport)) {
 		i = v->ring_next++ % OM_TV_RING;
 		v->ring[i].s = *s;
 		v->ring[i].at = now(v);

@@ -34,6 +34,7 @@
 #include "common/segment_layout.h"
 #include "kernel.h"
 #include "common/torctl_parse.h"
+#include "tv_index.h"
 
 #define OM_TV_MAX 32768 /* connections followed at once */
 #define OM_TV_TORS 8    /* tor instances */
@@ -64,11 +65,6 @@ struct om_tor_status {
 
 struct om_tv_ent;
 struct om_tv_gone;
-struct om_tv_index {
-	uint64_t *keys; /* 0: empty */
-	uint32_t *vals;
-	uint32_t mask;
-};
 
 struct om_tview {
 	/* what the view counted (the exporter serves these) */

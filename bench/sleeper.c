@@ -10,7 +10,9 @@
  *   sleeper PORT forksbare N   the same, the connection closed first (an
  *                         attached parent holding no connection)
  *   sleeper PORT forkattach N   ... a child that dials once (claims a
- *                         slot of its own) and exits */
+ *                         slot of its own) and exits
+ *   sleeper PORT exec CMD...    the dial, then exec CMD (an image that
+ *                         finds the slot this one claimed) */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -40,6 +42,10 @@ int main(int argc, char **argv)
 	fd = dial();
 	if (argc > 2 && !strcmp(argv[2], "once"))
 		return 0;
+	if (argc > 3 && !strcmp(argv[2], "exec")) {
+		execvp(argv[3], argv + 3);
+		return 127;
+	}
 	if (argc > 2 && !strcmp(argv[2], "forksbare"))
 		close(fd);
 	if (argc > 2 && (!strcmp(argv[2], "forks") || !strcmp(argv[2], "forksbare") ||

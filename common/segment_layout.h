@@ -1,11 +1,11 @@
-/* onionmeter shared-memory segment layout, version 5.
+/* onionmeter shared-memory segment layout, version 6.
  *
  * This header is the whole contract between the preload library (the only
  * writer) and the exporter (a reader that trusts nothing it reads).  Change
  * anything below and OM_LAYOUT_VERSION must change with it.
  *
  *   [header, 4 KiB] [pid table] [slot 0] ... [slot n-1] [socket records] [leak ring]
- *   [handshakes in hand-off]
+ *   [handshakes in hand-off] [pid index]
  *
  * Every offset and size follows from the slot count alone (om_geom_compute):
  * a header whose fields disagree with that computation is refused, and both
@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #define OM_MAGIC 0x5254454d4e4f494fULL /* "OIONMETR" little-endian */
-#define OM_LAYOUT_VERSION 5u
+#define OM_LAYOUT_VERSION 6u
 #define OM_HEADER_SIZE 4096u
 #define OM_PAGE 4096u /* regions are aligned to this; also the largest slot granule */
 
@@ -217,6 +217,22 @@ struct om_hand {
 	uint8_t pad[28];
 };
 enum { OM_HAND_FREE, OM_HAND_OPEN, OM_HAND_DONE };
+
+/* The pid index: how an exec'd image finds the slot its old image claimed
+ * (SEM_UNDO keeps it held across exec) without walking the pid table.
+ * uint32_t entries, slot + 1 (0: never used), open addressing from the
+ * pid's home over OM_PIDX_PROBE entries.  Entries are never emptied (a
+ * look-up ends at an unused one): whoever claims a slot from another pid
+ * turns that pid's entries for it into OM_PIDX_GONE, which an insert
+ * reuses, as it does an entry whose slot's pid table entry names a pid
+ * whose window does not hold it.  A hit is believed only where the slot's
+ * semaphore says this pid holds it. */
+#define OM_PIDX_PROBE 32u
+#define OM_PIDX_GONE 0xFFFFFFFFu
+static inline uint32_t om_pidx_home(uint32_t pid, uint32_t mask)
+{
+	return (uint32_t)(((uint64_t)pid * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+}
 #define OM_HAND_PROBE 8
 static inline uint32_t om_hand_home(uint64_t cookie)
 {
@@ -269,7 +285,10 @@ struct om_header {
 	uint64_t hand_off; /* version 5 */
 	uint32_t nhand;
 	uint32_t hand_size;
-	uint64_t reserved[14];
+	uint64_t pidx_off; /* version 6 */
+	uint32_t npidx;
+	uint32_t pidx_full; /* an entry found no place: a look-up that misses walks */
+	uint64_t reserved[12];
 };
 
 _Static_assert(sizeof(struct om_tblock) == 128, "thread block is two lines");
@@ -296,7 +315,8 @@ _Static_assert(OM_NUNCOUNTED <= OM_UNCOUNTED_MAX, "uncounted reasons fit");
 struct om_geom {
 	uint32_t nslots;
 	uint32_t slot_size; /* sizeof(struct om_slot) rounded up to OM_PAGE */
-	uint64_t pidtab_off, slots_off, recs_off, ring_off, hand_off, size;
+	uint64_t pidtab_off, slots_off, recs_off, ring_off, hand_off, pidx_off, size;
+	uint32_t npidx; /* a power of two, at least twice nslots */
 };
 
 #define OM_ROUND_PAGE(x) (((uint64_t)(x) + OM_PAGE - 1) / OM_PAGE * OM_PAGE)
@@ -311,7 +331,10 @@ static inline void om_geom_compute(uint32_t nslots, struct om_geom *g)
 	g->ring_off = g->recs_off + OM_ROUND_PAGE((uint64_t)OM_NRECS * sizeof(struct om_rec));
 	g->hand_off = g->ring_off +
 		      OM_ROUND_PAGE((uint64_t)OM_RING_ENTRIES * sizeof(struct om_ring_entry));
-	g->size = g->hand_off + OM_ROUND_PAGE((uint64_t)OM_NHAND * sizeof(struct om_hand));
+	g->pidx_off = g->hand_off + OM_ROUND_PAGE((uint64_t)OM_NHAND * sizeof(struct om_hand));
+	for (g->npidx = 16; g->npidx < 2 * nslots; g->npidx <<= 1)
+		;
+	g->size = g->pidx_off + OM_ROUND_PAGE((uint64_t)g->npidx * sizeof(uint32_t));
 }
 
 /* Validate a header (a private copy of it) against this build's layout and
@@ -339,7 +362,8 @@ static inline const char *om_layout_check(const struct om_header *h,
 	    h->hand_size != sizeof(struct om_hand))
 		return "segment geometry differs from this build";
 	if (h->pidtab_off != g->pidtab_off || h->slots_off != g->slots_off ||
-	    h->recs_off != g->recs_off || h->ring_off != g->ring_off || h->hand_off != g->hand_off)
+	    h->recs_off != g->recs_off || h->ring_off != g->ring_off || h->hand_off != g->hand_off ||
+	    h->pidx_off != g->pidx_off || h->npidx != g->npidx)
 		return "segment offsets are inconsistent";
 	if (h->size != g->size || file_size < g->size)
 		return "segment size does not match its header (truncated?)";

@@ -193,16 +193,88 @@ static void exec_keeps_slot(const char *self)
 	CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st), 0);
 }
 
-static int after_exec(const char *want)
+static int after_exec(const char *env, uint32_t nslots, const char *want)
 {
 	struct om_seg s;
 	const char *why;
 	uint32_t slot;
 
-	snprintf(path, sizeof path, "%s", getenv("OM_SEG_PATH"));
-	if (attach(&s, path, 32, &slot, &why) < 0)
+	snprintf(path, sizeof path, "%s", getenv(env));
+	if (attach(&s, path, nslots, &slot, &why) < 0)
 		return 1;
 	return slot == (uint32_t)atoi(want) ? 0 : 4;
+}
+
+/* The same among many: the pid index (segment_layout.h) after 400
+ * processes came and went through 64 slots, with 60 alive at once; then
+ * with the index wrecked and marked full, where the pid table is walked. */
+static void exec_among_many(const char *self)
+{
+	enum { SLOTS = 64, CHURN = 400, LIVE = 60 };
+	char p2[160], c;
+	int hold[2], i, st, wreck;
+	pid_t pid;
+
+	snprintf(p2, sizeof p2, "%s/many", dir);
+	setenv("OM_SEG_PATH2", p2, 1);
+	for (i = 0; i < CHURN; i++) {
+		if ((pid = fork()) == 0) {
+			struct om_seg s;
+			const char *why;
+			uint32_t slot;
+
+			_exit(attach(&s, p2, SLOTS, &slot, &why) < 0);
+		}
+		waitpid(pid, &st, 0);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	CHECK(pipe(hold) == 0);
+	for (i = 0; i < LIVE; i++)
+		if (fork() == 0) {
+			struct om_seg s;
+			const char *why;
+			uint32_t slot;
+
+			close(hold[1]);
+			if (attach(&s, p2, SLOTS, &slot, &why) < 0)
+				_exit(1);
+			(void)!read(hold[0], &c, 1);
+			_exit(0);
+		}
+	close(hold[0]);
+	for (wreck = 0; wreck < 2; wreck++) {
+		if ((pid = fork()) == 0) {
+			struct om_seg s;
+			const char *why;
+			uint32_t slot, k;
+			char arg[16];
+
+			close(hold[1]);
+			if (attach(&s, p2, SLOTS, &slot, &why) < 0)
+				_exit(1);
+			if (wreck) {
+				for (k = 0; k < s.g.npidx; k++)
+					((uint32_t *)(s.map + s.g.pidx_off))[k] = 0xFFFFFFFFu;
+				om_seg_hdr(&s)->pidx_full = 1;
+			}
+			snprintf(arg, sizeof arg, "%u", slot);
+			execl(self, self, "--after-exec-many", arg, (char *)0);
+			_exit(2);
+		}
+		waitpid(pid, &st, 0);
+		CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : 100 + WTERMSIG(st), 0);
+		if (!wreck) { /* stale entries were reused: every claim had a place */
+			struct om_header h;
+			int fd = open(p2, O_RDONLY);
+
+			CHECK(fd >= 0 && pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h);
+			CHECK_EQ(h.pidx_full, 0);
+			close(fd);
+		}
+	}
+	close(hold[1]);
+	while (wait(&st) > 0)
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 static void write_file(const char *p, const void *data, size_t n, mode_t mode)
@@ -353,7 +425,7 @@ static void names(void)
 /* Every segment made here has a semaphore set; leave none behind. */
 static void remove_sets(void)
 {
-	const char *names_[] = { "segment", "groupw", "v2", "flip", "trunc" };
+	const char *names_[] = { "segment", "groupw", "v2", "flip", "trunc", "many" };
 	unsigned i;
 
 	for (i = 0; i < sizeof names_ / sizeof names_[0]; i++) {
@@ -373,7 +445,9 @@ static void remove_sets(void)
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--after-exec"))
-		return after_exec(argv[2]);
+		return after_exec("OM_SEG_PATH", 32, argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "--after-exec-many"))
+		return after_exec("OM_SEG_PATH2", 64, argv[2]);
 	signal(SIGUSR1, SIG_IGN);
 	if (!mkdtemp(dir))
 		return 2;
@@ -397,6 +471,7 @@ int main(int argc, char **argv)
 	unlink(path);
 	gauge_settles();
 	exec_keeps_slot(argv[0]);
+	exec_among_many(argv[0]);
 	writer_refuses();
 	reader_refuses();
 	remove_sets();

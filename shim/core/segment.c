@@ -100,6 +100,8 @@ static int create(const char *path, mode_t mode, uint32_t nslots,
 	h.hand_off = g.hand_off;
 	h.nhand = OM_NHAND;
 	h.hand_size = sizeof(struct om_hand);
+	h.pidx_off = g.pidx_off;
+	h.npidx = g.npidx;
 	h.created_ns = om_clock_ns(CLOCK_REALTIME);
 	h.ready = 1;
 	h.sem_id = -1;
@@ -238,24 +240,105 @@ void om_seg_release(struct om_seg *s, uint32_t slot)
 	semop(s->sem_id, &op, 1);
 }
 
+static uint32_t *pid_table(struct om_seg *s)
+{
+	return (uint32_t *)(s->map + s->g.pidtab_off);
+}
+
+static uint32_t *pid_index(struct om_seg *s)
+{
+	return (uint32_t *)(s->map + s->g.pidx_off);
+}
+
+/* Does pid hold slot i?  The semaphore says, not the segment. */
+static int holds(struct om_seg *s, uint32_t i, uint32_t pid)
+{
+	return semctl(s->sem_id, (int)i, GETVAL) == 1 && semctl(s->sem_id, (int)i, GETPID) == (int)pid;
+}
+
+/* Index entry j names slot e - 1 for pid (segment_layout.h): the first of
+ * pid's window that is unused, stale or already ours.  A window with none
+ * (about never: the index is at most half full of live entries) marks the
+ * index, and look-ups that miss walk the pid table from then on. */
+static void pidx_put(struct om_seg *s, uint32_t slot, uint32_t pid)
+{
+	uint32_t *x = pid_index(s), *pids = pid_table(s), mask = s->g.npidx - 1;
+	uint32_t home = om_pidx_home(pid, mask), k, j, e, owner;
+
+	for (k = 0; k < OM_PIDX_PROBE; k++) {
+		j = (home + k) & mask;
+		e = __atomic_load_n(&x[j], __ATOMIC_RELAXED);
+		for (;;) {
+			if (e == slot + 1)
+				return; /* our slot: ours now, in our window */
+			if (e && e <= s->g.nslots) {
+				owner = __atomic_load_n(&pids[e - 1], __ATOMIC_RELAXED);
+				if (((j - om_pidx_home(owner, mask)) & mask) < OM_PIDX_PROBE)
+					break; /* its slot's pid may still want it */
+			}
+			if (__atomic_compare_exchange_n(&x[j], &e, slot + 1, 0, __ATOMIC_RELEASE,
+							__ATOMIC_RELAXED))
+				return;
+		}
+	}
+	__atomic_store_n(&om_seg_hdr(s)->pidx_full, 1, __ATOMIC_RELAXED);
+}
+
+/* Slot is ours now, and was pid's: pid's entries for it are gone. */
+static void pidx_forget(struct om_seg *s, uint32_t slot, uint32_t pid)
+{
+	uint32_t *x = pid_index(s), mask = s->g.npidx - 1, home = om_pidx_home(pid, mask), k, e;
+
+	for (k = 0; k < OM_PIDX_PROBE; k++) {
+		e = slot + 1;
+		__atomic_compare_exchange_n(&x[(home + k) & mask], &e, OM_PIDX_GONE, 0,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	}
+}
+
 /* After exec the process still holds the slot its old image claimed (the
- * kernel undoes SEM_UNDO only at exit): find it through the pid table, and
- * believe the table only where the semaphore itself says we hold it. */
+ * kernel undoes SEM_UNDO only at exit): found through the pid index, and
+ * believed only where the semaphore itself says we hold it. */
 static int held_since_exec(struct om_seg *s, uint32_t hwm, uint32_t *slot)
 {
-	const uint32_t *pids = (const uint32_t *)(s->map + s->g.pidtab_off);
-	uint32_t pid = (uint32_t)getpid(), i;
+	const uint32_t *x = pid_index(s), *pids = pid_table(s);
+	uint32_t pid = (uint32_t)getpid(), mask = s->g.npidx - 1, k, e, i;
 
-	for (i = 0; i < hwm; i++) {
-		if (__atomic_load_n(&pids[i], __ATOMIC_RELAXED) != pid)
-			continue;
-		if (semctl(s->sem_id, (int)i, GETVAL) == 1 &&
-		    semctl(s->sem_id, (int)i, GETPID) == (int)pid) {
-			*slot = i;
+	for (k = 0; k < OM_PIDX_PROBE; k++) {
+		e = __atomic_load_n(&x[(om_pidx_home(pid, mask) + k) & mask], __ATOMIC_ACQUIRE);
+		if (!e)
+			break; /* never used: the window ends here */
+		if (e <= s->g.nslots && __atomic_load_n(&pids[e - 1], __ATOMIC_RELAXED) == pid &&
+		    holds(s, e - 1, pid)) {
+			*slot = e - 1;
 			return 1;
 		}
 	}
+	if (!__atomic_load_n(&om_seg_hdr(s)->pidx_full, __ATOMIC_RELAXED))
+		return 0;
+	for (i = 0; i < hwm; i++)
+		if (__atomic_load_n(&pids[i], __ATOMIC_RELAXED) == pid && holds(s, i, pid)) {
+			*slot = i;
+			return 1;
+		}
 	return 0;
+}
+
+/* The first zero of v[from, n): four values a word, so a full segment's
+ * 4,096 are passed in a thousand steps. */
+static uint32_t first_free(const unsigned short *v, uint32_t from, uint32_t n)
+{
+	uint32_t i = from;
+	uint64_t w;
+
+	for (; i + 4 <= n; i += 4) {
+		memcpy(&w, v + i, sizeof w);
+		if ((w - 0x0001000100010001ULL) & ~w & 0x8000800080008000ULL)
+			break; /* a lane is zero (or one above it borrowed) */
+	}
+	while (i < n && v[i])
+		i++;
+	return i;
 }
 
 /* The lowest free slot: dead processes' slots are reused before fresh
@@ -273,9 +356,7 @@ static int take_free(struct om_seg *s, uint32_t *slot)
 	for (round = 0; round < 3; round++) {
 		if (om_live_all(s->sem_id, vals) < 0)
 			return -1;
-		for (i = 0; i < n; i++) {
-			if (vals[i])
-				continue;
+		for (i = first_free(vals, 0, n); i < n; i = first_free(vals, i + 1, n)) {
 			if (sem_take(s->sem_id, i) == 0) {
 				*slot = i;
 				return 0;
@@ -302,7 +383,7 @@ int om_seg_claim(struct om_seg *s, int fd, uint32_t *slot, const char **why)
 {
 	struct om_header *h = om_seg_hdr(s);
 	uint64_t hwm = __atomic_load_n(&h->slots_hwm, __ATOMIC_RELAXED);
-	uint32_t i;
+	uint32_t i, pid;
 
 	if (hwm > s->g.nslots) /* untrusted: only ever narrows */
 		hwm = s->g.nslots;
@@ -328,9 +409,14 @@ int om_seg_claim(struct om_seg *s, int fd, uint32_t *slot, const char **why)
 	}
 	if (fd < 0)
 		touch_pages((char *)om_seg_slot(s, i), s->g.slot_size);
-	/* how this process finds its slot again after exec */
-	__atomic_store_n((uint32_t *)(s->map + s->g.pidtab_off) + i, (uint32_t)getpid(),
-			 __ATOMIC_RELAXED);
+	/* how this process finds its slot again after exec: the last
+	 * holder's entries go, the pid goes in before the entry, so that
+	 * whoever judges the entry sees it */
+	pid = __atomic_load_n(pid_table(s) + i, __ATOMIC_RELAXED);
+	if (pid != (uint32_t)getpid())
+		pidx_forget(s, i, pid);
+	__atomic_store_n(pid_table(s) + i, (uint32_t)getpid(), __ATOMIC_RELEASE);
+	pidx_put(s, i, (uint32_t)getpid());
 	while (hwm < i + 1u &&
 	       !__atomic_compare_exchange_n(&h->slots_hwm, &hwm, i + 1u, 1,
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))

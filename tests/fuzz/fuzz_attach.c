@@ -1,8 +1,8 @@
 /* Fuzz the shim's own attach and write path with hostile segment files:
  * the input is written over the start of a valid segment file (header,
- * pid table, first slot), and the writer must refuse it, or map it, claim
- * a slot and write every byte of that slot without touching anything
- * outside its mapping.  The header's semaphore key and id are put back
+ * pid table), what goes past the first 8 KiB over its pid index, and the
+ * writer must refuse it, or map it, claim a slot and write every byte of
+ * that slot without touching anything outside its mapping.  The header's semaphore key and id are put back
  * after the input (no input could guess them), so hostile geometry gets as
  * far as the claim; a foreign set is refused as the unit tests show. */
 #include <fcntl.h>
@@ -19,7 +19,8 @@
 
 static char path[64];
 static char *pristine;
-static size_t pristine_len;
+static size_t pristine_len, pidx_len;
+static uint64_t pidx_off;
 static int sem_id = -1;
 
 static void cleanup(void)
@@ -44,6 +45,8 @@ static void make_pristine(void)
 	close(fd);
 	sem_id = s.sem_id;
 	pristine_len = s.size;
+	pidx_off = s.g.pidx_off;
+	pidx_len = s.g.npidx * sizeof(uint32_t);
 	pristine = malloc(pristine_len);
 	memcpy(pristine, s.map, pristine_len);
 	munmap(s.map, s.size);
@@ -55,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct om_seg s;
 	const char *why;
 	uint32_t slot;
+	size_t head, tail;
 	int fd;
 
 	if (!pristine)
@@ -64,8 +68,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	/* the file: the pristine image with the input over its start; its
 	 * length is the image's, or the input's when that is longer */
+	head = size < 8192 ? size : 8192;
+	tail = size - head < pidx_len ? size - head : pidx_len;
 	if (write(fd, pristine, pristine_len) != (ssize_t)pristine_len ||
-	    pwrite(fd, data, size, 0) != (ssize_t)size ||
+	    pwrite(fd, data, head, 0) != (ssize_t)head ||
+	    pwrite(fd, data + head, tail, (off_t)pidx_off) != (ssize_t)tail ||
 	    pwrite(fd, pristine + offsetof(struct om_header, sem_key), 8,
 		   offsetof(struct om_header, sem_key)) != 8)
 		abort();

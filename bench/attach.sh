@@ -19,20 +19,8 @@ for f in "$SHIM" "$SLEEPER" "$EXP"; do
 done
 command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; exit 2; }
 . "$PWD/bench/lib.sh"
-TMP=$(mktemp -d "$(om_bench_tmpdir)/om-attach.XXXXXX")
-export ONIONMETER_SEGMENT=$TMP/seg ONIONMETER_SLOTS=4096
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	"$EXP" --remove --segment "$TMP/seg" 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+bench_segment attach
 start_sink
-
-live() { "$EXP" --once --kernel-interval 0 --segment "$TMP/seg" 2>/dev/null |
-	awk '$1 == "onionmeter_processes" { print $2 }'; }
 
 ir() { # CMD... -> instructions inside om_attach
 	LD_PRELOAD=$SHIM valgrind --tool=callgrind --toggle-collect=om_attach \
@@ -43,15 +31,9 @@ echo "instructions inside om_attach, one process's first dial, 4096-slot segment
 echo
 echo "| live processes | a fresh process | an exec'd image (its old image held a slot) |"
 echo "|---:|---:|---:|"
-started=0 first_a="" first_b=""
+first_a="" first_b=""
 for n in 1 64 1024 4093; do
-	while [ "$started" -lt "$n" ]; do
-		LD_PRELOAD=$SHIM "$SLEEPER" "$SINK" &
-		PIDS="$PIDS $!"
-		started=$((started + 1))
-	done
-	for _ in $(seq 1 1200); do [ "$(live)" = "$n" ] && break; sleep 0.1; done
-	[ "$(live)" = "$n" ] || { echo "only $(live) of $n processes attached" >&2; exit 1; }
+	bench_fill "$n"
 	a=$(ir "$SLEEPER" "$SINK" once)
 	# the old image dials (claims), then execs the one measured
 	b=$(LD_PRELOAD=$SHIM "$SLEEPER" "$SINK" exec valgrind --tool=callgrind \

@@ -23,3 +23,38 @@ while True:
 om_bench_tmpdir() {
 	if [ -d /dev/shm ] && [ -w /dev/shm ]; then echo /dev/shm; else echo /tmp; fi
 }
+
+# A 4096-slot segment of the benchmark's own, in TMP (on tmpfs where it
+# can be: in a disk-backed /tmp the kernel writes the counters back while
+# the benchmark reads them), removed at exit with every process in PIDS.
+# Needs EXP (the exporter).
+bench_segment() { # NAME
+	TMP=$(mktemp -d "$(om_bench_tmpdir)/om-$1.XXXXXX")
+	export ONIONMETER_SEGMENT=$TMP/seg ONIONMETER_SLOTS=4096
+	PIDS="" STARTED=0
+	trap bench_cleanup EXIT
+}
+bench_cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	"$EXP" --remove --segment "$TMP/seg" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+
+# The processes the segment counts as live.
+bench_live() {
+	"$EXP" --once --kernel-interval 0 --segment "$TMP/seg" 2>/dev/null |
+		awk '$1 == "onionmeter_processes" { print $2 }'
+}
+
+# Sleepers (bench/sleeper, one dial each, under SHIM) until N are live.
+bench_fill() { # N
+	while [ "$STARTED" -lt "$1" ]; do
+		LD_PRELOAD=$SHIM "$SLEEPER" "$SINK" &
+		PIDS="$PIDS $!"
+		STARTED=$((STARTED + 1))
+	done
+	[ "$1" = 0 ] && return
+	for _ in $(seq 1 1200); do [ "$(bench_live)" = "$1" ] && break; sleep 0.1; done
+	[ "$(bench_live)" = "$1" ] || { echo "only $(bench_live) of $1 processes attached" >&2; exit 1; }
+}

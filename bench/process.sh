@@ -20,18 +20,7 @@ SHIM=$BUILD/shim/libonionmeter.so
 SLEEPER=$BUILD/bench/sleeper
 FLOOR=$BUILD/bench/libfloor.so
 . "$PWD/bench/lib.sh"
-# segments on tmpfs, where the default one lives (/dev/shm): a segment in
-# a disk-backed /tmp is written back while the benchmark reads it
-TMP=$(mktemp -d "$(om_bench_tmpdir)/om-bench.XXXXXX")
-export ONIONMETER_SEGMENT=$TMP/seg ONIONMETER_SLOTS=4096
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	"$EXP" --remove --segment "$TMP/seg" 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+bench_segment bench
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 LIMIT=$(ulimit -n)
 
@@ -79,8 +68,6 @@ print("| %.3f | %.3f (%+.3f) | %.3f (%+.3f) | %+.3f |" % (m[0], m[1], m[1] - m[0
 PY
 }
 
-live() { "$EXP" --once --segment "$TMP/seg" 2>/dev/null | awk '$1 == "onionmeter_processes" { print $2 }'; }
-
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); ulimit -n $LIMIT"
 echo "date: $(date -u +%Y-%m-%d)"
 echo
@@ -94,15 +81,8 @@ echo "Milliseconds per run (median of rounds), without and with the shim, and th
 echo
 echo "| live processes | exec /bin/true (no socket) | exec, one dial (attach) | fork (an attached parent, no connection) | fork (the parent holds a connection: the child counts it) | fork, child dials (attach) | syscalls of one attach |"
 echo "|---:|---|---|---|---|---|---:|"
-started=0
 for n in 0 64 1024 4093; do
-	while [ "$started" -lt "$n" ]; do
-		LD_PRELOAD=$SHIM "$SLEEPER" "$SINK" &
-		PIDS="$PIDS $!"
-		started=$((started + 1))
-	done
-	for _ in $(seq 1 600); do [ "$(live)" = "$n" ] && break; sleep 0.1; done
-	[ "$n" = 0 ] || [ "$(live)" = "$n" ] || { echo "only $(live) of $n processes attached" >&2; exit 1; }
+	bench_fill "$n"
 	t1=$(compare 200 11 /bin/true)
 	t2=$(compare 200 11 "$SLEEPER" "$SINK" once)
 	t3b=$(compare 1 9 "$SLEEPER" "$SINK" forksbare 200)

@@ -189,51 +189,35 @@ os.execv(sys.executable, [sys.executable, "child.py", str(s.fileno()), "greeting
 dials "$seg" exec-self "onion/success=1"
 om_expect_bytes "$seg" onion "$LOG" 1
 
-# 8. five connections in one process, a fork child (no exec) finishing
-#    each while the parent holds the rest
-fresh fork-five
-run "$PY" -c '
-import os, socket
+# The fork rows' program: N connections, each through its greeting and
+# its reply; for each a fork child (no exec) finishes the handshake and
+# reads the body while the parent closes its copy.  ORDER: as it comes
+# (any); parent-first (the child waits on a pipe the parent closes after
+# its close); child-first (the parent closes after the child's request);
+# locked (handlock holds the dial's hand-off entry 300 ms, as a holder
+# preempted mid-step would, while the child's first step and the
+# parent's close need it).
+cat >forks.py <<'EOF'
+import os, socket, subprocess, sys
+n, order = int(sys.argv[1]), sys.argv[2]
 conns = []
-for i in range(5):
-    s = socket.create_connection(("127.0.0.1", 9050)); s.sendall(open("greeting", "rb").read()); s.recv(2)
-    conns.append(s)
-for s in conns:
-    pid = os.fork()
-    if pid == 0:
-        s.sendall(open("request", "rb").read()); r = b""
-        while len(r) < 10: r += s.recv(10 - len(r))
-        s.sendall(b"GET\n"); n = 0
-        while True:
-            b = s.recv(65536)
-            if not b: break
-            n += len(b)
-        os._exit(0 if n == 1000 else 1)
-    s.close()
-    assert os.waitpid(pid, 0)[1] == 0'
-dials "$seg" fork-five "onion/success=5"
-om_expect_bytes "$seg" onion "$LOG" 5
-
-# 8b. the same, ordered: the parent closes its copy before the child's
-#     first step (the child waits on a pipe the parent closes after it),
-#     then after the child's first step: each way one success per dial
-for order in parent-first child-first; do
-	fresh fork-$order
-	run "$PY" -c '
-import os, socket, sys
-child_first = sys.argv[1] == "child-first"
-conns = []
-for i in range(5):
+for i in range(n):
     s = socket.create_connection(("127.0.0.1", 9050)); s.sendall(open("greeting", "rb").read()); s.recv(2)
     conns.append(s)
 for s in conns:
     go_r, go_w = os.pipe(); sent_r, sent_w = os.pipe()
+    h = None
+    if order == "locked":
+        cookie = int.from_bytes(s.getsockopt(socket.SOL_SOCKET, 57, 8), sys.byteorder)
+        h = subprocess.Popen([sys.argv[3], sys.argv[4], str(cookie), "300"], stdout=subprocess.PIPE,
+                             env=dict(os.environ, LD_PRELOAD=""))
+        assert h.stdout.readline() == b"locked\n", "no hand-off entry for the dial"
     pid = os.fork()
     if pid == 0:
         os.close(go_w); os.close(sent_r)
-        if not child_first: os.read(go_r, 1)
+        if order == "parent-first": os.read(go_r, 1)
         s.sendall(open("request", "rb").read()); r = b""
-        if child_first: os.write(sent_w, b"x")
+        if order == "child-first": os.write(sent_w, b"x")
         while len(r) < 10: r += s.recv(10 - len(r))
         s.sendall(b"GET\n"); n = 0
         while True:
@@ -242,43 +226,21 @@ for s in conns:
             n += len(b)
         os._exit(0 if n == 1000 else 1)
     os.close(go_r); os.close(sent_w)
-    if child_first: os.read(sent_r, 1)
+    if order == "child-first": os.read(sent_r, 1)
     s.close(); os.close(go_w); os.close(sent_r)
-    assert os.waitpid(pid, 0)[1] == 0' "$order"
+    assert os.waitpid(pid, 0)[1] == 0
+    assert h is None or h.wait() == 0
+EOF
+
+# 8. five connections in one process, a fork child finishing each while
+#    the parent holds the rest; then ordered each way; then with the
+#    hand-off entry held: exactly one success per dial every time
+for order in any parent-first child-first locked; do
+	fresh fork-$order
+	run "$PY" forks.py 5 "$order" "$OM_BUILD/tests/handlock" "$seg"
 	dials "$seg" fork-$order "onion/success=5"
 	om_expect_bytes "$seg" onion "$LOG" 5
 done
-
-# 8c. the child's first step finds the entry locked by a holder preempted
-#     mid-step (handlock keeps the lock 300 ms) while the parent closes:
-#     both wait for it, and the dial is still counted once
-fresh fork-locked
-run "$PY" -c '
-import os, socket, subprocess, sys
-conns = []
-for i in range(3):
-    s = socket.create_connection(("127.0.0.1", 9050)); s.sendall(open("greeting", "rb").read()); s.recv(2)
-    conns.append(s)
-for s in conns:
-    cookie = int.from_bytes(s.getsockopt(socket.SOL_SOCKET, 57, 8), sys.byteorder)
-    h = subprocess.Popen([sys.argv[1], sys.argv[2], str(cookie), "300"], stdout=subprocess.PIPE,
-                         env=dict(os.environ, LD_PRELOAD=""))
-    assert h.stdout.readline() == b"locked\n", "no hand-off entry for the dial"
-    pid = os.fork()
-    if pid == 0:
-        s.sendall(open("request", "rb").read()); r = b""
-        while len(r) < 10: r += s.recv(10 - len(r))
-        s.sendall(b"GET\n"); n = 0
-        while True:
-            b = s.recv(65536)
-            if not b: break
-            n += len(b)
-        os._exit(0 if n == 1000 else 1)
-    s.close()
-    assert os.waitpid(pid, 0)[1] == 0
-    assert h.wait() == 0' "$OM_BUILD/tests/handlock" "$seg"
-dials "$seg" fork-locked "onion/success=3"
-om_expect_bytes "$seg" onion "$LOG" 3
 
 # 9. HTTP CONNECT, the request line from the parent, its end from a child
 fresh http-split

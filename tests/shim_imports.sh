@@ -13,10 +13,10 @@ allowed=" _ITM_deregisterTMCloneTable _ITM_registerTMCloneTable __cxa_finalize _
  pthread_key_create pthread_once pthread_setspecific "
 allowed=" $(echo $allowed) " # one line, one space apart
 if [ "${OM_SANITIZED:-0}" = 1 ]; then
-	echo "SKIP: a sanitized shim imports its runtime's symbols" >&2
+	echo "SKIP: a sanitized shim imports its runtime's symbols"
 	exit 77
 fi
-command -v readelf >/dev/null || { echo "SKIP: no readelf (binutils)" >&2; exit 77; }
+command -v readelf >/dev/null || { echo "SKIP: no readelf (binutils)"; exit 77; }
 bound=$(readelf -rW "$so" | awk '$3 ~ /GLOB_DAT|JUMP_SLOT|_64$/ && $5 != "" { sub(/@.*/, "", $5); print $5 }' | sort -u)
 [ -n "$bound" ] || { echo "FAIL: no relocation against a symbol in $so: readelf output changed?" >&2; exit 1; }
 extra=""

@@ -2,9 +2,10 @@
  * the input is written over the start of a valid segment file (header,
  * pid table), what goes past the first 8 KiB over its pid index, and the
  * writer must refuse it, or map it, claim a slot and write every byte of
- * that slot without touching anything outside its mapping.  The header's semaphore key and id are put back
- * after the input (no input could guess them), so hostile geometry gets as
- * far as the claim; a foreign set is refused as the unit tests show. */
+ * that slot without touching anything outside its mapping.  The header's
+ * semaphore key and id are put back after the input (no input could guess
+ * them), so hostile geometry gets as far as the claim; a foreign set is
+ * refused as the unit tests show. */
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>

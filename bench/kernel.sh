@@ -8,7 +8,7 @@
 # Each size runs in a fresh private network namespace holding N/2
 # loopback connections (N sockets).  "poll" is the median of 21 values of
 # onionmeter_kernel_poll_duration_seconds from `onionmeter-exporter --once`
-# (TCP and UDP dumps of both families, classification, the sorted sets); allocs are
+# (TCP and UDP dumps of both families, classification, the sets); allocs are
 # valgrind's "total heap usage" of one --once run with the kernel view,
 # minus one without it; instructions are callgrind's user instructions of
 # one --once run with the view minus one without it (the sets grow from

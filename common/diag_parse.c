@@ -33,31 +33,98 @@ static uint64_t field(const unsigned char *p, size_t off)
 	return v;
 }
 
-/* The attributes after an inet_diag_msg: tcp_info and the cgroup id.
- * Four or five per socket (shutdown, cgroup, sockopt, padding, info):
- * the loop is most of a dump's parse, so it keeps one offset and finds
- * the two it wants before reading either (a store to s would make every
- * read of p after it a reload: char data aliases anything). */
-static void attrs(const unsigned char *p, size_t n, struct om_diag_sock *s)
+/* The walk over a message's attributes is decided by their headers
+ * alone: where the next one starts and whether the walk stops follow
+ * from the total length and each header's four bytes.  The messages of
+ * one dump mostly carry the same attributes, so the last walk is kept:
+ * a message of the same length whose words at the places that walk read
+ * headers from are the same words walks the same way, and only those
+ * are compared (a few loads instead of the loop, which was most of a
+ * dump's parse).  Anything else is walked and becomes the kept walk. */
+#define WALK_MAX 8
+
+struct walk {
+	size_t n;         /* the attributes' length; SIZE_MAX: none kept */
+	unsigned k;       /* headers the walk read */
+	uint16_t at[WALK_MAX];
+	uint32_t hdr[WALK_MAX];
+	size_t ti, cg;    /* tcp_info's and the cgroup id's payload; 0: none */
+	size_t have;      /* tcp_info's length */
+};
+
+/* A full walk, kept in w if it read at most WALK_MAX headers.  It finds
+ * the two attributes it wants before reading either (a store to s would
+ * make every read of p after it a reload: char data aliases anything). */
+static void walk(const unsigned char *p, size_t n, struct walk *w)
 {
-	const unsigned char *ti = 0, *cg = 0;
-	size_t off = 0, have = 0;
+	size_t off = 0, ti = 0, cg = 0, have = 0;
+	unsigned k = 0;
 
-	while (off + sizeof(struct rtattr) <= n) {
+	w->n = SIZE_MAX;
+	while (n - off >= sizeof(struct rtattr)) {
+		uint32_t word;
 		uint16_t alen, type;
+		size_t step;
 
+		memcpy(&word, p + off, sizeof word);
 		memcpy(&alen, p + off + offsetof(struct rtattr, rta_len), sizeof alen);
 		memcpy(&type, p + off + offsetof(struct rtattr, rta_type), sizeof type);
-		if (alen < sizeof(struct rtattr) || alen > n - off)
+		if (k < WALK_MAX) {
+			w->at[k] = (uint16_t)off;
+			w->hdr[k] = word;
+		}
+		k++;
+		/* shorter than its header, or longer than what is left: one
+		 * compare, as a length under the header wraps */
+		if ((size_t)alen - sizeof(struct rtattr) > n - off - sizeof(struct rtattr))
 			break;
 		if (type == INET_DIAG_INFO) {
-			ti = p + off + sizeof(struct rtattr);
+			ti = off + sizeof(struct rtattr);
 			have = alen - sizeof(struct rtattr);
 		} else if (type == INET_DIAG_CGROUP_ID && alen >= sizeof(struct rtattr) + 8) {
-			cg = p + off + sizeof(struct rtattr);
+			cg = off + sizeof(struct rtattr);
 		}
-		off += RTA_ALIGN(alen); /* at most n + 3: no wrap */
+		step = RTA_ALIGN(alen);
+		if (step >= n - off) /* the last (its padding may be missing) */
+			break;
+		off += step;
 	}
+	w->k = k;
+	w->ti = ti;
+	w->cg = cg;
+	w->have = have;
+	if (k <= WALK_MAX && n < 65536) /* offsets fit the 16 bits kept */
+		w->n = n;
+}
+
+static int same_walk(const unsigned char *p, size_t n, const struct walk *w)
+{
+	unsigned i;
+
+	if (n != w->n)
+		return 0;
+	for (i = 0; i < w->k; i++) {
+		uint32_t word;
+
+		memcpy(&word, p + w->at[i], sizeof word);
+		if (word != w->hdr[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* The attributes after an inet_diag_msg: tcp_info and the cgroup id.
+ * Four or five per socket (shutdown, mark, cgroup, sockopt, info). */
+static void attrs(const unsigned char *p, size_t n, struct om_diag_sock *s, struct walk *w)
+{
+	const unsigned char *ti, *cg;
+	size_t have;
+
+	if (!same_walk(p, n, w))
+		walk(p, n, w);
+	ti = w->ti ? p + w->ti : 0;
+	cg = w->cg ? p + w->cg : 0;
+	have = w->have;
 	if (cg)
 		memcpy(&s->cgroup, cg, 8);
 	/* older kernels send a shorter tcp_info: only what came is read,
@@ -84,6 +151,7 @@ static void attrs(const unsigned char *p, size_t n, struct om_diag_sock *s)
 int om_diag_parse(const void *buf, size_t len, uint32_t seq, om_diag_fn fn, void *arg)
 {
 	const unsigned char *p = buf;
+	struct walk w = { .n = SIZE_MAX };
 
 	while (len >= sizeof(struct nlmsghdr)) {
 		struct nlmsghdr h;
@@ -94,12 +162,13 @@ int om_diag_parse(const void *buf, size_t len, uint32_t seq, om_diag_fn fn, void
 			return -1;
 		if (h.nlmsg_seq != seq)
 			goto next; /* an answer to an earlier request */
-		if (h.nlmsg_type == NLMSG_DONE)
-			return 1;
-		if (h.nlmsg_type == NLMSG_ERROR)
-			return -1;
-		if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY &&
-		    h.nlmsg_len >= sizeof h + sizeof(struct inet_diag_msg)) {
+		/* a socket first: all but one message of a dump are */
+		if (h.nlmsg_type != SOCK_DIAG_BY_FAMILY) {
+			if (h.nlmsg_type == NLMSG_DONE)
+				return 1;
+			if (h.nlmsg_type == NLMSG_ERROR)
+				return -1;
+		} else if (h.nlmsg_len >= sizeof h + sizeof(struct inet_diag_msg)) {
 			/* the fields read where they are, every one of s set:
 			 * no copy of the message, no clearing of s first */
 			const unsigned char *m = p + sizeof h;
@@ -124,8 +193,11 @@ int om_diag_parse(const void *buf, size_t len, uint32_t seq, om_diag_fn fn, void
 				s.cgroup = 0;
 				s.has_info = 0;
 				s.bytes_out = s.bytes_in = 0;
-				off = sizeof h + NLMSG_ALIGN(sizeof(struct inet_diag_msg));
-				attrs(p + off, h.nlmsg_len > off ? h.nlmsg_len - off : 0, &s);
+				/* no padding after the message: h.nlmsg_len >= off */
+				_Static_assert(NLMSG_ALIGN(sizeof(struct inet_diag_msg)) ==
+					       sizeof(struct inet_diag_msg), "inet_diag_msg padded");
+				off = sizeof h + sizeof(struct inet_diag_msg);
+				attrs(p + off, h.nlmsg_len - off, &s, &w);
 				fn(&s, arg);
 			}
 		}

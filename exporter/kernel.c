@@ -77,16 +77,22 @@ void om_kview_close(struct om_kview *k)
 	k->fd = -1;
 	free(k->prev.e);
 	free(k->cur.e);
-	k->prev.e = k->cur.e = 0;
+	memset(&k->prev, 0, sizeof k->prev);
+	memset(&k->cur, 0, sizeof k->cur);
 }
 
 /* A set of sockets by cookie: open addressing, at most half full, so a
  * poll costs a hash and a probe or two per socket and no sort.  Entries
  * of an older gen are empty slots: every probe chain of the current gen
  * was laid and is walked with the same rule.  Cookies are never 0. */
+static inline size_t kset_mix(uint64_t cookie)
+{
+	return (size_t)((cookie * 0x9e3779b97f4a7c15ULL) >> 32);
+}
+
 static inline size_t kset_home(const struct om_kset *s, uint64_t cookie)
 {
-	return (size_t)((cookie * 0x9e3779b97f4a7c15ULL) >> 32) & (s->cap - 1);
+	return kset_mix(cookie) & (s->cap - 1);
 }
 
 /* Room for n entries at most half full, the table rebuilt. */
@@ -106,6 +112,7 @@ static int kset_reserve(struct om_kset *s, size_t n)
 	s->e = e;
 	i = s->cap;
 	s->cap = cap;
+	s->half = cap / 2;
 	while (i--)
 		if (old[i].gen == s->gen) {
 			size_t h = kset_home(s, old[i].cookie);
@@ -119,38 +126,38 @@ static int kset_reserve(struct om_kset *s, size_t n)
 }
 
 /* cookie's entry, added if it was not there (*fresh 1); NULL out of
- * memory. */
-static inline struct om_kentry *kset_put(struct om_kset *s, uint64_t cookie, unsigned kclass,
-					 int *fresh)
+ * memory.  mix is kset_mix(cookie), made once for both sets. */
+static inline struct om_kentry *kset_put(struct om_kset *s, uint64_t cookie, size_t mix,
+					 unsigned kclass, int *fresh)
 {
+	struct om_kentry *e;
 	size_t h;
 
 	*fresh = 0;
-	if (__builtin_expect((s->n + 1) * 2 > s->cap, 0) && kset_reserve(s, s->n + 1) < 0) {
+	if (__builtin_expect(s->n >= s->half, 0) && kset_reserve(s, s->n + 1) < 0) {
 		s->oom = 1;
 		return 0;
 	}
-	for (h = kset_home(s, cookie); s->e[h].gen == s->gen; h = (h + 1) & (s->cap - 1))
-		if (s->e[h].cookie == cookie)
-			return &s->e[h];
-	s->e[h].cookie = cookie;
-	s->e[h].gen = s->gen;
-	s->e[h].kclass = (uint8_t)kclass;
-	s->e[h].owned = 0;
+	for (h = mix & (s->cap - 1); (e = &s->e[h])->gen == s->gen; h = (h + 1) & (s->cap - 1))
+		if (e->cookie == cookie)
+			return e;
+	*e = (struct om_kentry){ .cookie = cookie, .gen = s->gen, .kclass = (uint8_t)kclass };
 	s->n++;
 	*fresh = 1;
-	return &s->e[h];
+	return e;
 }
 
-static inline const struct om_kentry *kset_find(const struct om_kset *s, uint64_t cookie)
+static inline const struct om_kentry *kset_find(const struct om_kset *s, uint64_t cookie,
+						size_t mix)
 {
+	const struct om_kentry *e;
 	size_t h;
 
-	if (!s->n)
+	if (!s->n) /* and perhaps no table yet */
 		return 0;
-	for (h = kset_home(s, cookie); s->e[h].gen == s->gen; h = (h + 1) & (s->cap - 1))
-		if (s->e[h].cookie == cookie)
-			return &s->e[h];
+	for (h = mix & (s->cap - 1); (e = &s->e[h])->gen == s->gen; h = (h + 1) & (s->cap - 1))
+		if (e->cookie == cookie)
+			return e;
 	return 0;
 }
 
@@ -168,11 +175,11 @@ static inline int in_scope(const struct om_kview *k, const struct om_diag_sock *
 {
 	int i;
 
-	if (k->scope.kind == OM_KSCOPE_UID && s->uid != k->scope.uid)
+	if (k->scope.kind != OM_KSCOPE_NETNS &&
+	    (k->scope.kind == OM_KSCOPE_UID ? s->uid != k->scope.uid : s->cgroup != k->scope.cgroup))
 		return 0;
-	if (k->scope.kind == OM_KSCOPE_CGROUP && s->cgroup != k->scope.cgroup)
-		return 0;
-	if (s->inode && (k->ownbits[s->inode % 256 / 64] >> (s->inode % 64) & 1))
+	/* inode 0 (no process) may pass the bit, never the list */
+	if (k->ownbits[s->inode % 256 / 64] >> (s->inode % 64) & 1)
 		for (i = 0; i < k->nown; i++)
 			if (k->own[i] == s->inode)
 				return 0; /* the exporter's own: its listener's clients */
@@ -221,10 +228,14 @@ static void own_peer(struct om_kview *k, int fd)
 	k->npeer++;
 }
 
-static inline void account(struct om_kview *k, const struct om_diag_sock *s)
+/* Inlined into the dump's callback: a call per socket is a tenth of
+ * what a socket costs here. */
+static inline __attribute__((always_inline)) void account(struct om_kview *k,
+							 const struct om_diag_sock *s)
 {
 	const struct om_kentry *was = 0;
 	struct om_kentry *e;
+	size_t mix;
 	unsigned c;
 	int fresh;
 
@@ -234,9 +245,10 @@ static inline void account(struct om_kview *k, const struct om_diag_sock *s)
 	k->sockets++;
 	/* new since the last poll, or held across it: asked as each
 	 * socket goes in, not after (a dump may list a socket twice) */
-	if (!(e = kset_put(&k->cur, s->cookie, c, &fresh)))
+	mix = kset_mix(s->cookie);
+	if (!(e = kset_put(&k->cur, s->cookie, mix, c, &fresh)))
 		return;
-	if (fresh && !(was = kset_find(&k->prev, s->cookie)))
+	if (fresh && !(was = kset_find(&k->prev, s->cookie, mix)))
 		k->seen_new[c]++;
 	if (!s->inode || !om_diag_held(s->state))
 		return;
@@ -248,7 +260,7 @@ static inline void account(struct om_kview *k, const struct om_diag_sock *s)
 	if (!e->owned) {
 		e->owned = 1;
 		if (!fresh)
-			was = kset_find(&k->prev, s->cookie);
+			was = kset_find(&k->prev, s->cookie, mix);
 		if (was && was->owned)
 			k->aged[c]++;
 	}

@@ -44,7 +44,7 @@ struct om_kset {
 		uint8_t kclass;
 		uint8_t owned; /* a process held it, established or closing */
 	} *e;
-	size_t n, cap;
+	size_t n, cap, half; /* half: cap / 2, the most entries it takes */
 	uint32_t gen;
 	int oom;
 };

@@ -22,7 +22,7 @@ const char *om_live_check(int id, uint32_t key, uint32_t nslots, uid_t owner)
 	if (id < 0 || semctl(id, 0, IPC_STAT, u) < 0)
 		return errno == EACCES ? "no permission to read the liveness semaphores"
 				       : "the liveness semaphores are gone or in another IPC namespace";
-	if ((uint32_t)ds.sem_perm.__key != key || ds.sem_nsems != nslots)
+	if ((uint32_t)ds.sem_perm.__key != key || ds.sem_nsems != om_live_nsems(nslots))
 		return "the liveness semaphores are not this segment's (another IPC namespace?)";
 	if (ds.sem_perm.uid != owner)
 		return "the liveness semaphores belong to another user";
@@ -35,7 +35,7 @@ int om_live_is(int id, uint32_t key, uint32_t nslots)
 	union om_semun u = { .buf = &ds };
 
 	return id >= 0 && semctl(id, 0, IPC_STAT, u) == 0 &&
-	       (uint32_t)ds.sem_perm.__key == key && ds.sem_nsems == nslots;
+	       (uint32_t)ds.sem_perm.__key == key && ds.sem_nsems == om_live_nsems(nslots);
 }
 
 int om_live_all(int id, unsigned short *vals)
@@ -43,6 +43,27 @@ int om_live_all(int id, unsigned short *vals)
 	union om_semun u = { .array = vals };
 
 	return semctl(id, 0, GETALL, u);
+}
+
+int om_live_take(int id, uint32_t nslots, uint32_t i)
+{
+	struct sembuf op[3] = {
+		{ (unsigned short)i, 0, IPC_NOWAIT },
+		{ (unsigned short)i, 1, IPC_NOWAIT | SEM_UNDO },
+		{ (unsigned short)(nslots + i / OM_LIVE_GROUP), 1, IPC_NOWAIT | SEM_UNDO },
+	};
+
+	return semop(id, op, 3);
+}
+
+void om_live_drop(int id, uint32_t nslots, uint32_t i)
+{
+	struct sembuf op[2] = {
+		{ (unsigned short)i, -1, IPC_NOWAIT | SEM_UNDO },
+		{ (unsigned short)(nslots + i / OM_LIVE_GROUP), -1, IPC_NOWAIT | SEM_UNDO },
+	};
+
+	semop(id, op, 2);
 }
 
 static uint32_t path_key(const char *path)
@@ -80,9 +101,9 @@ static int reclaim(uint32_t k, const char *path)
 	return semctl(id, 0, IPC_RMID) == 0;
 }
 
-int om_live_create(uint32_t n, mode_t mode, const char *path, uint32_t *key)
+int om_live_create(uint32_t nslots, mode_t mode, const char *path, uint32_t *key)
 {
-	int perm = (int)(0600 | (mode & 0044)), tries, id;
+	int perm = (int)(0600 | (mode & 0044)), n = (int)om_live_nsems(nslots), tries, id;
 	uint32_t k = path_key(path);
 
 	for (tries = 0; tries < 18; tries++) {
@@ -93,7 +114,7 @@ int om_live_create(uint32_t n, mode_t mode, const char *path, uint32_t *key)
 				r = (uint32_t)getpid() * 2654435761u + (uint32_t)tries * 40503u;
 			k = OM_LIVE_KEY_TAG << 28 | (r & 0x0FFFFFFFu);
 		}
-		id = semget((key_t)k, (int)n, IPC_CREAT | IPC_EXCL | perm);
+		id = semget((key_t)k, n, IPC_CREAT | IPC_EXCL | perm);
 		if (id >= 0) {
 			*key = k;
 			return id;

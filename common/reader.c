@@ -292,7 +292,7 @@ static void map_in(struct om_reader *r)
 
 static int snapshot(struct om_reader *r, void *arg)
 {
-	unsigned short live[OM_SLOTS_MAX];
+	unsigned short live[OM_LIVE_MAX];
 
 	map_in(r);
 
@@ -421,7 +421,7 @@ void om_procs_from(const char *map, const struct om_geom *g, uint64_t hwm_seen,
 static int procs(struct om_reader *r, void *arg)
 {
 	const struct om_header *h = (const void *)r->map;
-	unsigned short live[OM_SLOTS_MAX];
+	unsigned short live[OM_LIVE_MAX];
 	uint64_t hwm = ld(&h->slots_hwm);
 	int known = !om_live_check(r->sem_id, r->sem_key, r->g.nslots, r->owner) &&
 		    om_live_all(r->sem_id, live) == 0;

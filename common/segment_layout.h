@@ -1,4 +1,4 @@
-/* onionmeter shared-memory segment layout, version 6.
+/* onionmeter shared-memory segment layout, version 7.
  *
  * This header is the whole contract between the preload library (the only
  * writer) and the exporter (a reader that trusts nothing it reads).  Change
@@ -15,9 +15,10 @@
  * Liveness is not in the file.  A System V semaphore set made with the
  * segment holds one semaphore per slot; a process claims slot i by raising
  * semaphore i from 0 to 1 with SEM_UNDO, and the kernel undoes that when
- * the process exits, however it exits.  Readers learn every slot's liveness
- * with one semctl(GETALL) and cannot change it without write permission on
- * the set.  The header names the set by id and by a random key, so a reader
+ * the process exits, however it exits.  After them, one per 64 slots counts
+ * the group's held slots, moved in the same semop (liveness.h; version 7).
+ * Readers learn every slot's liveness with one semctl(GETALL) and cannot
+ * change it without write permission on the set.  The header names the set by id and by a random key, so a reader
  * in another IPC namespace notices that it sees a different set.
  *
  * Counters in a slot are cumulative across every process that ever held it:
@@ -33,7 +34,7 @@
 #include <stdint.h>
 
 #define OM_MAGIC 0x5254454d4e4f494fULL /* "OIONMETR" little-endian */
-#define OM_LAYOUT_VERSION 6u
+#define OM_LAYOUT_VERSION 7u
 #define OM_HEADER_SIZE 4096u
 #define OM_PAGE 4096u /* regions are aligned to this; also the largest slot granule */
 

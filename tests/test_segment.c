@@ -1,6 +1,7 @@
 /* The segment: racing creators agree on one file; slots are exclusive and
  * freed by death (the kernel undoes the semaphore); a new holder settles
- * the gauges a dead one left; a process keeps its slot across exec; the
+ * the gauges a dead one left; a process keeps its slot across exec; a new
+ * one takes the lowest free slot through the groups' counts; the
  * writer refuses files it must not trust; readers refuse wrong versions,
  * garbage and truncation without crashing, and never follow a header
  * rewritten after they attached. */
@@ -277,6 +278,96 @@ static void exec_among_many(const char *self)
 		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* A process holding a slot of the segment at p until killed; its slot in
+ * *slot (UINT32_MAX if it got none). */
+static pid_t holder(const char *p, uint32_t nslots, uint32_t *slot)
+{
+	int res[2];
+	pid_t pid;
+
+	*slot = UINT32_MAX;
+	if (pipe(res) < 0)
+		return -1;
+	if ((pid = fork()) == 0) {
+		struct om_seg s;
+		const char *why;
+		uint32_t i = UINT32_MAX;
+
+		close(res[0]);
+		if (attach(&s, p, nslots, &i, &why) < 0)
+			i = UINT32_MAX;
+		(void)!write(res[1], &i, sizeof i);
+		if (i == UINT32_MAX)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	close(res[1]);
+	if (read(res[0], slot, sizeof *slot) != (ssize_t)sizeof *slot)
+		*slot = UINT32_MAX;
+	close(res[0]);
+	return pid;
+}
+
+static void kill_holder(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
+/* The groups' counts (liveness.h): each claim and each death, however it
+ * comes, moves its group's count; a new process takes the lowest free
+ * slot through them; counts that lie still leave every free slot found. */
+static void groups_find_holes(void)
+{
+	enum { SLOTS = 128 };
+	pid_t pid[SLOTS], extra;
+	uint32_t i, slot;
+	char p[160];
+	struct om_seg s;
+	int fd;
+
+	snprintf(p, sizeof p, "%s/groups", dir);
+	for (i = 0; i < SLOTS; i++) {
+		pid[i] = holder(p, SLOTS, &slot);
+		CHECK_EQ(slot, i);
+	}
+	memset(&s, 0, sizeof s);
+	{
+		const char *why;
+
+		CHECK(om_seg_map(&s, p, 0600, SLOTS, &fd, &why) == 0);
+		close(fd);
+	}
+	CHECK_EQ(semctl(s.sem_id, SLOTS, GETVAL), 64);
+	CHECK_EQ(semctl(s.sem_id, SLOTS + 1, GETVAL), 64);
+	extra = holder(p, SLOTS, &slot);
+	CHECK_EQ(slot, UINT32_MAX); /* all held: refused */
+	waitpid(extra, 0, 0);
+
+	kill_holder(pid[5]);
+	kill_holder(pid[70]);
+	CHECK_EQ(semctl(s.sem_id, SLOTS, GETVAL), 63);
+	CHECK_EQ(semctl(s.sem_id, SLOTS + 1, GETVAL), 63);
+	pid[5] = holder(p, SLOTS, &slot);
+	CHECK_EQ(slot, 5);
+	pid[70] = holder(p, SLOTS, &slot);
+	CHECK_EQ(slot, 70);
+	CHECK_EQ(semctl(s.sem_id, SLOTS, GETVAL), 64);
+	CHECK_EQ(semctl(s.sem_id, SLOTS + 1, GETVAL), 64);
+
+	/* a lie: group 0 said full with slot 5 free, and group 1 full */
+	kill_holder(pid[5]);
+	CHECK(semctl(s.sem_id, SLOTS, SETVAL, 64) == 0);
+	pid[5] = holder(p, SLOTS, &slot);
+	CHECK_EQ(slot, 5);
+	for (i = 0; i < SLOTS; i++)
+		kill_holder(pid[i]);
+	munmap(s.map, s.size);
+}
+
 static void write_file(const char *p, const void *data, size_t n, mode_t mode)
 {
 	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
@@ -425,7 +516,7 @@ static void names(void)
 /* Every segment made here has a semaphore set; leave none behind. */
 static void remove_sets(void)
 {
-	const char *names_[] = { "segment", "groupw", "v2", "flip", "trunc", "many" };
+	const char *names_[] = { "segment", "groupw", "v2", "flip", "trunc", "many", "groups" };
 	unsigned i;
 
 	for (i = 0; i < sizeof names_ / sizeof names_[0]; i++) {
@@ -472,6 +563,7 @@ int main(int argc, char **argv)
 	gauge_settles();
 	exec_keeps_slot(argv[0]);
 	exec_among_many(argv[0]);
+	groups_find_holes();
 	writer_refuses();
 	reader_refuses();
 	remove_sets();

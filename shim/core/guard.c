@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/sem.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -46,13 +45,12 @@ static void detach(void)
 {
 	static const char msg[] = "onionmeter: the segment was truncated or replaced "
 				  "under this process; counting stopped, the program goes on\n";
-	struct sembuf op = { (unsigned short)om_proc.slot, -1, IPC_NOWAIT | SEM_UNDO };
 
 	mmap(g_map, g_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 	     -1, 0);
 	if (!__atomic_exchange_n(&om_seg.detached, 1, __ATOMIC_ACQ_REL)) {
 		if (om_proc.state == OM_ST_READY)
-			semop(om_seg.sem_id, &op, 1);
+			om_seg_release(&om_seg, om_proc.slot);
 		__atomic_store_n(&om_proc.state, OM_ST_OFF, __ATOMIC_RELEASE);
 		om_say_raw(msg, sizeof msg - 1);
 	}

@@ -213,16 +213,6 @@ int om_seg_map(struct om_seg *s, const char *path, mode_t mode, uint32_t nslots,
 	return 0;
 }
 
-static int sem_take(int id, uint32_t i)
-{
-	struct sembuf op[2] = {
-		{ (unsigned short)i, 0, IPC_NOWAIT },
-		{ (unsigned short)i, 1, IPC_NOWAIT | SEM_UNDO },
-	};
-
-	return semop(id, op, 2);
-}
-
 int om_seg_rehold(struct om_seg *s, uint32_t slot)
 {
 	if (!om_live_is(s->sem_id, s->sem_key, s->g.nslots))
@@ -230,14 +220,12 @@ int om_seg_rehold(struct om_seg *s, uint32_t slot)
 	/* still held: a thread's new list left the process's shared one */
 	if (semctl(s->sem_id, (int)slot, GETVAL) == 1)
 		return semctl(s->sem_id, (int)slot, GETPID) == (int)getpid() ? 0 : -1;
-	return sem_take(s->sem_id, slot);
+	return om_live_take(s->sem_id, s->g.nslots, slot);
 }
 
 void om_seg_release(struct om_seg *s, uint32_t slot)
 {
-	struct sembuf op = { (unsigned short)slot, -1, IPC_NOWAIT | SEM_UNDO };
-
-	semop(s->sem_id, &op, 1);
+	om_live_drop(s->sem_id, s->g.nslots, slot);
 }
 
 static uint32_t *pid_table(struct om_seg *s)
@@ -341,29 +329,71 @@ static uint32_t first_free(const unsigned short *v, uint32_t from, uint32_t n)
 	return i;
 }
 
+/* The first of v[from, n) that is not x, four a word. */
+static uint32_t first_not(const unsigned short *v, uint32_t from, uint32_t n, unsigned short x)
+{
+	const uint64_t xs = x * 0x0001000100010001ULL;
+	uint32_t i = from;
+	uint64_t w;
+
+	for (; i + 4 <= n; i += 4) {
+		memcpy(&w, v + i, sizeof w);
+		if (w != xs)
+			break;
+	}
+	while (i < n && v[i] == x)
+		i++;
+	return i;
+}
+
+/* Try the free slots of v[from, to), lowest first: 0 and *slot if one
+ * was taken, 1 if none could be, -1 on error. */
+static int take_in(struct om_seg *s, const unsigned short *v, uint32_t from, uint32_t to,
+		   uint32_t *slot)
+{
+	uint32_t i;
+
+	for (i = first_free(v, from, to); i < to; i = first_free(v, i + 1, to)) {
+		if (om_live_take(s->sem_id, s->g.nslots, i) == 0) {
+			*slot = i;
+			return 0;
+		}
+		if (errno != EAGAIN)
+			return -1;
+	}
+	return 1;
+}
+
 /* The lowest free slot: dead processes' slots are reused before fresh
  * ones, so the slots a reader scans stay as few as the most processes ever
  * alive at once.  One semctl to see them all, one semop per attempt; a lost
- * race costs another attempt.  0, or 1 if every slot is held, -1 on error. */
+ * race costs another attempt.  The groups' counts say which group has a
+ * free slot, so only that group's slots are read; if the counts lie (only
+ * the set's owner can make them), every slot is.  0, or 1 if every slot is
+ * held, -1 on error. */
 static int take_free(struct om_seg *s, uint32_t *slot)
 {
 	/* static: claims are serialized by attach, which may run in a signal
 	 * handler on a small stack; 8 KiB here would overflow SIGSTKSZ */
-	static unsigned short vals[OM_SLOTS_MAX];
-	uint32_t n = s->g.nslots, i;
-	int round;
+	static unsigned short vals[OM_LIVE_MAX];
+	uint32_t n = s->g.nslots, ng = om_live_groups(n), full = ng - 1, g;
+	int round, rc;
 
 	for (round = 0; round < 3; round++) {
 		if (om_live_all(s->sem_id, vals) < 0)
 			return -1;
-		for (i = first_free(vals, 0, n); i < n; i = first_free(vals, i + 1, n)) {
-			if (sem_take(s->sem_id, i) == 0) {
-				*slot = i;
-				return 0;
-			}
-			if (errno != EAGAIN)
-				return -1;
+		/* the groups but the last hold OM_LIVE_GROUP slots each */
+		for (g = first_not(vals + n, 0, full, OM_LIVE_GROUP); g < ng;
+		     g = first_not(vals + n, g + 1, full, OM_LIVE_GROUP)) {
+			uint32_t to = g == full ? n : (g + 1) * OM_LIVE_GROUP;
+
+			if ((rc = take_in(s, vals, g * OM_LIVE_GROUP, to, slot)) <= 0)
+				return rc;
+			if (g == full)
+				break;
 		}
+		if ((rc = take_in(s, vals, 0, n, slot)) <= 0)
+			return rc;
 	}
 	return 1;
 }

@@ -4,7 +4,7 @@
     attach_seeds.py SEGMENT OUTDIR
 
 The header fields are struct om_header's (common/segment_layout.h, layout
-version 6): run again when the layout changes, or the seeds stop at the
+version 7): run again when the layout changes, or the seeds stop at the
 version check.  An input's first 8 KiB go over the header and pid table,
 the rest over the pid index (fuzz_attach.c)."""
 import os

@@ -37,6 +37,7 @@ static inline uint32_t om_live_nsems(uint32_t nslots)
 	return nslots + om_live_groups(nslots);
 }
 #define OM_LIVE_MAX (OM_SLOTS_MAX + OM_SLOTS_MAX / OM_LIVE_GROUP)
+_Static_assert(OM_SLOTS_MAX / OM_LIVE_GROUP <= 64, "a claim keeps the groups in one word");
 
 /* Every semaphore's value, into vals[OM_LIVE_MAX]: slot i's at i (nonzero:
  * a live process holds it), then the groups' counts. */

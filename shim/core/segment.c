@@ -12,6 +12,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#if defined(__SSE2__) && !defined(OM_NO_SIMD)
+#include <emmintrin.h>
+#endif
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -329,21 +332,26 @@ static uint32_t first_free(const unsigned short *v, uint32_t from, uint32_t n)
 	return i;
 }
 
-/* The first of v[from, n) that is not x, four a word. */
-static uint32_t first_not(const unsigned short *v, uint32_t from, uint32_t n, unsigned short x)
+/* Bit j set where v[j] == x, j < n <= 64: the same work wherever the
+ * first such value is, so that attach costs the same however many slots
+ * are held (eight values a step with SSE2; -DOM_NO_SIMD builds the
+ * portable loop alone, to test it). */
+static uint64_t lanes_eq(const unsigned short *v, uint32_t n, unsigned short x)
 {
-	const uint64_t xs = x * 0x0001000100010001ULL;
-	uint32_t i = from;
-	uint64_t w;
+	uint64_t m = 0;
+	uint32_t j = 0;
+#if defined(__SSE2__) && !defined(OM_NO_SIMD)
+	const __m128i xs = _mm_set1_epi16((short)x);
 
-	for (; i + 4 <= n; i += 4) {
-		memcpy(&w, v + i, sizeof w);
-		if (w != xs)
-			break;
+	for (; j + 8 <= n; j += 8) {
+		__m128i eq = _mm_cmpeq_epi16(_mm_loadu_si128((const void *)(v + j)), xs);
+
+		m |= (uint64_t)(_mm_movemask_epi8(_mm_packs_epi16(eq, eq)) & 0xFF) << j;
 	}
-	while (i < n && v[i] == x)
-		i++;
-	return i;
+#endif
+	for (; j < n; j++)
+		m |= (uint64_t)(v[j] == x) << j;
+	return m;
 }
 
 /* Try the free slots of v[from, to), lowest first: 0 and *slot if one
@@ -367,30 +375,40 @@ static int take_in(struct om_seg *s, const unsigned short *v, uint32_t from, uin
 /* The lowest free slot: dead processes' slots are reused before fresh
  * ones, so the slots a reader scans stay as few as the most processes ever
  * alive at once.  One semctl to see them all, one semop per attempt; a lost
- * race costs another attempt.  The groups' counts say which group has a
- * free slot, so only that group's slots are read; if the counts lie (only
- * the set's owner can make them), every slot is.  0, or 1 if every slot is
- * held, -1 on error. */
+ * race costs another attempt.  The groups' counts say which groups have a
+ * free slot; only the first such group's values are read, and both reads
+ * are the same work wherever the slot is.  If the counts lie (only the
+ * set's owner can make them), every slot is read.  0, or 1 if every slot
+ * is held, -1 on error. */
 static int take_free(struct om_seg *s, uint32_t *slot)
 {
 	/* static: claims are serialized by attach, which may run in a signal
 	 * handler on a small stack; 8 KiB here would overflow SIGSTKSZ */
 	static unsigned short vals[OM_LIVE_MAX];
-	uint32_t n = s->g.nslots, ng = om_live_groups(n), full = ng - 1, g;
+	uint32_t n = s->g.nslots, ng = om_live_groups(n), g, from, i;
+	uint64_t room, free;
 	int round, rc;
 
 	for (round = 0; round < 3; round++) {
 		if (om_live_all(s->sem_id, vals) < 0)
 			return -1;
-		/* the groups but the last hold OM_LIVE_GROUP slots each */
-		for (g = first_not(vals + n, 0, full, OM_LIVE_GROUP); g < ng;
-		     g = first_not(vals + n, g + 1, full, OM_LIVE_GROUP)) {
-			uint32_t to = g == full ? n : (g + 1) * OM_LIVE_GROUP;
-
-			if ((rc = take_in(s, vals, g * OM_LIVE_GROUP, to, slot)) <= 0)
-				return rc;
-			if (g == full)
-				break;
+		/* the groups but the last hold OM_LIVE_GROUP slots each; the
+		 * last, perhaps fewer, is always looked at */
+		room = ~lanes_eq(vals + n, ng - 1, OM_LIVE_GROUP) | 1ULL << (ng - 1);
+		room &= ng == 64 ? ~0ULL : (1ULL << ng) - 1;
+		for (; room; room &= room - 1) {
+			g = (uint32_t)__builtin_ctzll(room);
+			from = g * OM_LIVE_GROUP;
+			free = lanes_eq(vals + from, n - from < OM_LIVE_GROUP ? n - from : OM_LIVE_GROUP, 0);
+			for (; free; free &= free - 1) {
+				i = from + (uint32_t)__builtin_ctzll(free);
+				if (om_live_take(s->sem_id, n, i) == 0) {
+					*slot = i;
+					return 0;
+				}
+				if (errno != EAGAIN)
+					return -1;
+			}
 		}
 		if ((rc = take_in(s, vals, 0, n, slot)) <= 0)
 			return rc;

@@ -43,4 +43,11 @@ void om_real_prime(void)
 	OM_REAL_PRIME(close)
 	OM_REAL_PRIME(sigaction)
 #undef OM_REAL_PRIME
+	/* and what a fork child calls before exec: resolved here once, not
+	 * in every child (a dlsym each, and a child of a threaded program
+	 * had better not need the loader's lock) */
+	if (!om_real.close_range)
+		om_real.close_range = (__typeof__(om_real.close_range))om_real_resolve("close_range");
+	if (!om_real.closefrom)
+		om_real.closefrom = (__typeof__(om_real.closefrom))om_real_resolve("closefrom");
 }

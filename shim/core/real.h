@@ -119,7 +119,8 @@ extern __attribute__((visibility("hidden"))) struct om_real om_real;
 
 void *om_real_resolve(const char *name) __attribute__((cold));
 /* Resolve now what a signal handler of ours may call (dlsym is not
- * async-signal-safe): done at attach. */
+ * async-signal-safe), and what a fork child calls before exec: done at
+ * attach. */
 void om_real_prime(void);
 
 /* Fixed-arity functions start out pointing at a trampoline that resolves

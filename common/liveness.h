@@ -19,9 +19,10 @@
 #include "common/segment_layout.h"
 
 /* Does set id belong to this segment?  It must carry the key the header
- * names, have om_live_nsems(nslots) semaphores, and belong to the segment file's
- * owner.  A reader in another IPC namespace sees another set (or none)
- * under the same id: this is how it notices.  NULL if usable, else why. */
+ * names, have om_live_nsems(nslots) semaphores, and belong to the segment
+ * file's owner.  A reader in another IPC namespace sees another set (or
+ * none) under the same id: this is how it notices.  NULL if usable, else
+ * why. */
 const char *om_live_check(int id, uint32_t key, uint32_t nslots, uid_t owner);
 
 #define OM_LIVE_GROUP 64u

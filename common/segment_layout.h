@@ -18,8 +18,9 @@
  * the process exits, however it exits.  After them, one per 64 slots counts
  * the group's held slots, moved in the same semop (liveness.h; version 7).
  * Readers learn every slot's liveness with one semctl(GETALL) and cannot
- * change it without write permission on the set.  The header names the set by id and by a random key, so a reader
- * in another IPC namespace notices that it sees a different set.
+ * change it without write permission on the set.  The header names the
+ * set by id and by a random key, so a reader in another IPC namespace
+ * notices that it sees a different set.
  *
  * Counters in a slot are cumulative across every process that ever held it:
  * a dead process's counts stay, the next holder adds on top, and totals

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "common/clock.h"
@@ -293,7 +294,7 @@ static int make_room(struct om_http_server *s)
 {
 	struct om_http_conn *c;
 
-	if (s->nconns < OM_HTTP_MAX_CONNS)
+	if (s->nconns < s->max_conns)
 		return 1;
 	for (c = s->idle_head; c && (c->writing || pending(c)); c = c->next)
 		;
@@ -411,6 +412,30 @@ static int listen_one(struct om_http_server *s, const struct sockaddr *sa, unsig
 	return 0;
 }
 
+/* Room for OM_HTTP_MAX_CONNS connections and the rest of the exporter:
+ * the soft descriptor limit raised toward that (1,024 is a common soft
+ * limit, with a far higher hard one), and the cap lowered where it
+ * cannot be. */
+static int conn_cap(void)
+{
+	const rlim_t want = OM_HTTP_MAX_CONNS + OM_HTTP_FD_SPARE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= want)
+		return OM_HTTP_MAX_CONNS;
+	if (rl.rlim_max > rl.rlim_cur) {
+		struct rlimit up = { rl.rlim_max < want ? rl.rlim_max : want, rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl.rlim_cur = up.rlim_cur;
+	}
+	if (rl.rlim_cur >= want)
+		return OM_HTTP_MAX_CONNS;
+	return rl.rlim_cur > 2 * OM_HTTP_FD_SPARE ? (int)(rl.rlim_cur - OM_HTTP_FD_SPARE)
+						  : OM_HTTP_FD_SPARE / 4;
+}
+
 void om_http_init(struct om_http_server *s, uv_loop_t *loop,
 		  om_http_handler handler, void *arg)
 {
@@ -418,6 +443,7 @@ void om_http_init(struct om_http_server *s, uv_loop_t *loop,
 	s->loop = loop;
 	s->handler = handler;
 	s->arg = arg;
+	s->max_conns = conn_cap();
 }
 
 int om_http_listen(struct om_http_server *s, const char *addr)

@@ -6,9 +6,12 @@
  * or non-reading clients are dropped), and nothing read from a client
  * while its answer is pending (pipelining gets no more work done than a
  * client reads).  At the cap a new connection evicts the one inactive
- * longest, so no set of clients can lock a scraper out.  A response is
- * built in full before it is written, so no client holds a scrape
- * hostage. */
+ * longest, so no set of clients can lock a scraper out, as long as the
+ * scraper's request arrives before the cap's worth of newer connections
+ * do (a flood of silent ones evicts a scraper still between its connect
+ * and its request: hence a cap in the thousand, not the tens).  A
+ * response is built in full before it is written, so no client holds a
+ * scrape hostage. */
 #ifndef OM_HTTP_H
 #define OM_HTTP_H
 
@@ -17,7 +20,10 @@
 #include "buf.h"
 #include "http_parse.h"
 
-#define OM_HTTP_MAX_CONNS 64
+/* At most this many connections; fewer where the descriptor limit
+ * cannot be raised to it and OM_HTTP_FD_SPARE more (om_http_init). */
+#define OM_HTTP_MAX_CONNS 1024
+#define OM_HTTP_FD_SPARE 64
 #define OM_HTTP_MAX_REQUEST 8192
 #define OM_HTTP_TIMEOUT_MS 10000
 #define OM_HTTP_MAX_UNREAD 65536 /* unread answer bytes before a client counts as stalled */
@@ -39,7 +45,7 @@ struct om_http_server {
 	uv_loop_t *loop;
 	om_http_handler handler;
 	void *arg;
-	int nconns;
+	int nconns, max_conns;
 	/* open connections, least recently active first */
 	struct om_http_conn *idle_head, *idle_tail;
 	uv_tcp_t *listeners[16];

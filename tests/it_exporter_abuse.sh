@@ -19,6 +19,28 @@ om_wait_port 127.0.0.1 "$PORT"
 # rightly refused at attach)
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^onionmeter_segment_up 1$' || om_fail "not attached"
 
+# A scraper still between its connect and its request keeps its place
+# while 300 silent connections come after it: the oldest silent one goes
+# first at the cap, so the cap must be far above what a flood makes in a
+# busy scraper's gap.  The scrape through B, made after the 300, is
+# answered only once the exporter has taken all of them in.
+"$PY" - "$PORT" <<'PY' || om_fail "a scraper between connect and request was evicted by 300 silent connections"
+import socket, sys
+port = int(sys.argv[1])
+req = b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+def answered(s):
+    s.settimeout(10)
+    return s.recv(100).startswith(b"HTTP/1.1 200")
+a = socket.create_connection(("127.0.0.1", port))
+silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
+b = socket.create_connection(("127.0.0.1", port))
+b.sendall(req)
+assert answered(b), "B"
+a.sendall(req)
+sys.exit(0 if answered(a) else 1)
+PY
+echo "ok: a scraper slow to send its request outlived 300 silent connections"
+
 # the header flipper: every geometry field, over and over
 "$PY" - "$seg" <<'PY' &
 import mmap, os, sys, time
@@ -96,7 +118,8 @@ om_wait_file "$OM_TMP/hostile.ready"
 # scrapes, for longer than one request timeout (10 s)
 ok=0
 for i in $(seq 1 40); do
-	code=$(curl -s -m 11 -o "$OM_TMP/m.txt" -w '%{http_code}' "http://127.0.0.1:$PORT/metrics") || code=fail
+	code=$(curl -s -m 11 -o "$OM_TMP/m.txt" -w '%{http_code}' "http://127.0.0.1:$PORT/metrics") ||
+		code="fail (curl exit $?)"
 	[ "$code" = 200 ] || om_fail "scrape $i under attack: $code"
 	grep -q '^onionmeter_segment_up 1$' "$OM_TMP/m.txt" || om_fail "scrape $i: segment not up: $(grep segment_up "$OM_TMP/m.txt")"
 	ok=$((ok + 1))

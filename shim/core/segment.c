@@ -315,23 +315,6 @@ static int held_since_exec(struct om_seg *s, uint32_t hwm, uint32_t *slot)
 	return 0;
 }
 
-/* The first zero of v[from, n): four values a word, so a full segment's
- * 4,096 are passed in a thousand steps. */
-static uint32_t first_free(const unsigned short *v, uint32_t from, uint32_t n)
-{
-	uint32_t i = from;
-	uint64_t w;
-
-	for (; i + 4 <= n; i += 4) {
-		memcpy(&w, v + i, sizeof w);
-		if ((w - 0x0001000100010001ULL) & ~w & 0x8000800080008000ULL)
-			break; /* a lane is zero (or one above it borrowed) */
-	}
-	while (i < n && v[i])
-		i++;
-	return i;
-}
-
 /* Bit j set where v[j] == x, j < n <= 64: the same work wherever the
  * first such value is, so that attach costs the same however many slots
  * are held (eight values a step with SSE2; -DOM_NO_SIMD builds the
@@ -354,20 +337,25 @@ static uint64_t lanes_eq(const unsigned short *v, uint32_t n, unsigned short x)
 	return m;
 }
 
-/* Try the free slots of v[from, to), lowest first: 0 and *slot if one
- * was taken, 1 if none could be, -1 on error. */
-static int take_in(struct om_seg *s, const unsigned short *v, uint32_t from, uint32_t to,
-		   uint32_t *slot)
+/* Try the free slots of the groups in room, lowest first: 0 and *slot
+ * if one was taken, 1 if none could be, -1 on error. */
+static int take_in(struct om_seg *s, const unsigned short *v, uint64_t room, uint32_t *slot)
 {
-	uint32_t i;
+	uint32_t n = s->g.nslots, from, i;
+	uint64_t free;
 
-	for (i = first_free(v, from, to); i < to; i = first_free(v, i + 1, to)) {
-		if (om_live_take(s->sem_id, s->g.nslots, i) == 0) {
-			*slot = i;
-			return 0;
+	for (; room; room &= room - 1) {
+		from = (uint32_t)__builtin_ctzll(room) * OM_LIVE_GROUP;
+		free = lanes_eq(v + from, n - from < OM_LIVE_GROUP ? n - from : OM_LIVE_GROUP, 0);
+		for (; free; free &= free - 1) {
+			i = from + (uint32_t)__builtin_ctzll(free);
+			if (om_live_take(s->sem_id, n, i) == 0) {
+				*slot = i;
+				return 0;
+			}
+			if (errno != EAGAIN)
+				return -1;
 		}
-		if (errno != EAGAIN)
-			return -1;
 	}
 	return 1;
 }
@@ -378,15 +366,15 @@ static int take_in(struct om_seg *s, const unsigned short *v, uint32_t from, uin
  * race costs another attempt.  The groups' counts say which groups have a
  * free slot; only the first such group's values are read, and both reads
  * are the same work wherever the slot is.  If the counts lie (only the
- * set's owner can make them), every slot is read.  0, or 1 if every slot
- * is held, -1 on error. */
+ * set's owner can make them), the groups they call full are read after.
+ * 0, or 1 if every slot is held, -1 on error. */
 static int take_free(struct om_seg *s, uint32_t *slot)
 {
 	/* static: claims are serialized by attach, which may run in a signal
 	 * handler on a small stack; 8 KiB here would overflow SIGSTKSZ */
 	static unsigned short vals[OM_LIVE_MAX];
-	uint32_t n = s->g.nslots, ng = om_live_groups(n), g, from, i;
-	uint64_t room, free;
+	uint32_t n = s->g.nslots, ng = om_live_groups(n);
+	uint64_t all = ng == 64 ? ~0ULL : (1ULL << ng) - 1, room;
 	int round, rc;
 
 	for (round = 0; round < 3; round++) {
@@ -394,23 +382,9 @@ static int take_free(struct om_seg *s, uint32_t *slot)
 			return -1;
 		/* the groups but the last hold OM_LIVE_GROUP slots each; the
 		 * last, perhaps fewer, is always looked at */
-		room = ~lanes_eq(vals + n, ng - 1, OM_LIVE_GROUP) | 1ULL << (ng - 1);
-		room &= ng == 64 ? ~0ULL : (1ULL << ng) - 1;
-		for (; room; room &= room - 1) {
-			g = (uint32_t)__builtin_ctzll(room);
-			from = g * OM_LIVE_GROUP;
-			free = lanes_eq(vals + from, n - from < OM_LIVE_GROUP ? n - from : OM_LIVE_GROUP, 0);
-			for (; free; free &= free - 1) {
-				i = from + (uint32_t)__builtin_ctzll(free);
-				if (om_live_take(s->sem_id, n, i) == 0) {
-					*slot = i;
-					return 0;
-				}
-				if (errno != EAGAIN)
-					return -1;
-			}
-		}
-		if ((rc = take_in(s, vals, 0, n, slot)) <= 0)
+		room = (~lanes_eq(vals + n, ng - 1, OM_LIVE_GROUP) | 1ULL << (ng - 1)) & all;
+		if ((rc = take_in(s, vals, room, slot)) <= 0 ||
+		    (rc = take_in(s, vals, all & ~room, slot)) <= 0)
 			return rc;
 	}
 	return 1;

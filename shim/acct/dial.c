@@ -46,16 +46,22 @@ static int connect_failed(int err)
 
 /* The class is final: credit the bytes that waited for it.  A class the
  * peer address cannot show is recorded for whoever receives the socket. */
-static void decide(struct om_fd *e, unsigned cls)
+static void decide(struct om_fd *e, struct om_hs *h, unsigned cls)
 {
-	struct om_hs *h = hs_of(e);
 	int d;
 
 	e->cls = (uint8_t)cls;
 	e->flags |= OM_FDF_DECIDED;
 	if ((cls == OM_CLASS_ONION || cls == OM_CLASS_PROXIED) && (e->flags & OM_FDF_TCP))
 		om_out_decided(e->fd, cls);
-	for (d = 0; h && d < OM_NDIR; d++) {
+	/* A signal handler on this thread adds to pend only before the flag
+	 * above is set: after this fence it counts directly.  Most dials have
+	 * nothing waiting; two loads say so. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (!h || !(__atomic_load_n(&h->pend[0], __ATOMIC_RELAXED) |
+		    __atomic_load_n(&h->pend[1], __ATOMIC_RELAXED)))
+		return;
+	for (d = 0; d < OM_NDIR; d++) {
 		uint64_t n = __atomic_exchange_n(&h->pend[d], 0, __ATOMIC_RELAXED);
 
 		if (n)
@@ -65,12 +71,18 @@ static void decide(struct om_fd *e, unsigned cls)
 
 void om_sock_held(struct om_fd *e, int d)
 {
+	/* by enum om_dest: the flags a peer there sets, its kernel class */
+	static const uint8_t dflags[] = { 0, OM_FDF_PROXY_EP, 0, OM_FDF_ADDR_DIRECT };
+	static const uint8_t dkclass[] = { OM_KCLASS_LOCAL, OM_KCLASS_PROXY, OM_KCLASS_LOCAL,
+					   OM_KCLASS_DIRECT };
 	int was = e->flags & OM_FDF_SOCK;
+	unsigned i = (unsigned)d & 3;
 
+	_Static_assert(OM_DEST_NONE == 0 && OM_DEST_PROXY == 1 && OM_DEST_LOCAL == 2 &&
+		       OM_DEST_DIRECT == 3, "the tables above follow enum om_dest");
 	e->flags = (uint8_t)((e->flags & ~(OM_FDF_PROXY_EP | OM_FDF_ADDR_DIRECT)) | OM_FDF_SOCK |
-			     (d == OM_DEST_PROXY ? OM_FDF_PROXY_EP : 0) |
-			     (d == OM_DEST_DIRECT ? OM_FDF_ADDR_DIRECT : 0));
-	om_out_sock_held(e, !was);
+			     dflags[i]);
+	om_out_sock_held(e, !was, dkclass[i]);
 }
 
 void om_sock_gone(struct om_fd *e)
@@ -81,10 +93,8 @@ void om_sock_gone(struct om_fd *e)
 	e->flags &= (uint8_t)~OM_FDF_SOCK;
 }
 
-static void count_bytes(struct om_fd *e, int dir, ssize_t r)
+static void count_bytes(struct om_fd *e, struct om_hs *h, int dir, ssize_t r)
 {
-	struct om_hs *h = hs_of(e);
-
 	if (r <= 0)
 		return;
 	if ((e->flags & OM_FDF_DECIDED) || !h)
@@ -94,12 +104,10 @@ static void count_bytes(struct om_fd *e, int dir, ssize_t r)
 }
 
 /* The dial ended.  From here on the fast path handles the socket. */
-static void finish(struct om_fd *e, unsigned outcome, uint64_t end_ns)
+static void finish(struct om_fd *e, struct om_hs *h, unsigned outcome, uint64_t end_ns)
 {
-	struct om_hs *h = hs_of(e);
-
 	if (!(e->flags & OM_FDF_DECIDED))
-		decide(e, e->cls);
+		decide(e, h, e->cls);
 	om_out_dial(e->cls, outcome, h && end_ns > h->t0 ? end_ns - h->t0 : 0);
 	if (outcome == OM_OUT_SUCCESS) {
 		om_out_open(e->cls, 1);
@@ -111,34 +119,28 @@ static void finish(struct om_fd *e, unsigned outcome, uint64_t end_ns)
 }
 
 /* A plain (non-proxy) connection: the dial succeeded when TCP came up. */
-static void finish_plain(struct om_fd *e)
+static void finish_plain(struct om_fd *e, struct om_hs *h)
 {
-	struct om_hs *h = hs_of(e);
-
 	if (e->flags & OM_FDF_PROXY_EP) /* a configured proxy not spoken to as one */
-		finish(e, OM_OUT_PROXY_ERROR, om_out_now());
+		finish(e, h, OM_OUT_PROXY_ERROR, om_out_now());
 	else
-		finish(e, OM_OUT_SUCCESS, h ? h->t_up : 0);
+		finish(e, h, OM_OUT_SUCCESS, h ? h->t_up : 0);
 }
 
-static void tcp_up(struct om_fd *e)
+static void tcp_up(struct om_fd *e, struct om_hs *h)
 {
-	struct om_hs *h = hs_of(e);
-
 	if (h)
 		h->t_up = om_out_now();
 	e->dial = OM_DIAL_UP;
 }
 
-static void dial_failed(struct om_fd *e, int err)
+static void dial_failed(struct om_fd *e, struct om_hs *h, int err)
 {
-	struct om_hs *h = hs_of(e);
-
 	if (e->flags & OM_FDF_PROXY_EP) {
 		e->cls = OM_CLASS_PROXIED;
 		om_out_proxy_unreachable();
 	}
-	decide(e, e->cls);
+	decide(e, h, e->cls);
 	om_out_dial(e->cls, errno_outcome(err), h ? om_out_now() - h->t0 : 0);
 	hs_drop(e);
 	om_sock_gone(e); /* the kernel no longer lists it */
@@ -148,12 +150,34 @@ static void dial_failed(struct om_fd *e, int err)
 	e->dial = OM_DIAL_NONE;
 }
 
-void om_dial_connected(struct om_fd *e, int rc, int err)
+static void connected(struct om_fd *e, struct om_hs *h, int rc, int err)
 {
 	if (rc == 0 || err == EISCONN)
-		tcp_up(e);
+		tcp_up(e, h);
 	else if (err != EINPROGRESS && err != EINTR && err != EALREADY && err != EAGAIN)
-		dial_failed(e, err);
+		dial_failed(e, h, err);
+}
+
+void om_dial_connected(struct om_fd *e, int rc, int err)
+{
+	connected(e, hs_of(e), rc, err);
+}
+
+int om_dial_start(struct om_fd *e, int d, uint8_t dns, uint64_t t0, int rc, int err)
+{
+	struct om_hs *h;
+
+	if (!(e->hs = om_hs_alloc())) /* 65536 dials at once: untracked */
+		return -1;
+	h = om_hs_at(e->hs);
+	h->t0 = t0;
+	e->cls = (uint8_t)om_dest_class(d);
+	e->flags = OM_FDF_TCP | dns;
+	om_sock_held(e, d);
+	e->dial = OM_DIAL_CONNECTING;
+	om_fd_set_hot(e, OM_HOT_SLOW);
+	connected(e, h, rc, err);
+	return 0;
 }
 
 /* Feed at most r bytes of iov to a parser until it is no longer hungry. */
@@ -173,8 +197,8 @@ void om_dial_connected(struct om_fd *e, int rc, int err)
 static void reply_done(struct om_fd *e, struct om_hs *h)
 {
 	if (!(e->flags & OM_FDF_DECIDED))
-		decide(e, OM_CLASS_PROXIED); /* refused before the request */
-	finish(e, h->rep.outcome, om_out_now());
+		decide(e, h, OM_CLASS_PROXIED); /* refused before the request */
+	finish(e, h, h->rep.outcome, om_out_now());
 }
 
 /* The request's protocol is known now: what the proxy answered before we
@@ -198,7 +222,7 @@ static void sniff_egress(struct om_fd *e, struct om_hs *h, const struct iovec *i
 	int rc;
 
 	if (e->flags & OM_FDF_REQ_DONE) {
-		count_bytes(e, OM_EGRESS, r);
+		count_bytes(e, h, OM_EGRESS, r);
 		return;
 	}
 	if (iov)
@@ -206,14 +230,14 @@ static void sniff_egress(struct om_fd *e, struct om_hs *h, const struct iovec *i
 	else
 		rc = OM_SNIFF_NOT_PROXY;
 	if (rc == OM_SNIFF_DONE) {
-		decide(e, h->req.onion ? OM_CLASS_ONION : OM_CLASS_PROXIED);
+		decide(e, h, h->req.onion ? OM_CLASS_ONION : OM_CLASS_PROXIED);
 		e->flags |= OM_FDF_REQ_DONE;
 		h->rep.forward = h->req.proto == OM_PROTO_HTTP && h->req.cmd == 2;
 		om_out_request(&h->req);
 	}
-	count_bytes(e, OM_EGRESS, r);
+	count_bytes(e, h, OM_EGRESS, r);
 	if (rc == OM_SNIFF_NOT_PROXY) {
-		finish_plain(e);
+		finish_plain(e, h);
 		return;
 	}
 	if (h->rep.proto == OM_PROTO_NONE && h->req.proto != OM_PROTO_NONE)
@@ -257,25 +281,24 @@ static unsigned up_outcome(struct om_hs *h, uint8_t flags, unsigned *cls)
 	return OM_OUT_ABORTED;
 }
 
-static void end_up(struct om_fd *e)
+static void end_up(struct om_fd *e, struct om_hs *h)
 {
-	struct om_hs *h = hs_of(e);
 	unsigned cls = e->cls, out;
 
 	if (h && h->req.proto == OM_PROTO_NONE && !(e->flags & OM_FDF_PROXY_EP)) {
-		finish_plain(e); /* the common case: connected, never spoken to */
+		finish_plain(e, h); /* the common case: connected, never spoken to */
 		return;
 	}
 	out = up_outcome(h, e->flags, &cls);
 	if (cls != e->cls)
-		decide(e, cls);
-	finish(e, out, om_out_now());
+		decide(e, h, cls);
+	finish(e, h, out, om_out_now());
 }
 
 void om_dial_exit(struct om_fd *e)
 {
 	if (e->dial == OM_DIAL_UP)
-		end_up(e);
+		end_up(e, hs_of(e));
 }
 
 /* Everything this entry held ends: an open dial is aborted, an open
@@ -283,11 +306,11 @@ void om_dial_exit(struct om_fd *e)
 void om_dial_close(struct om_fd *e)
 {
 	if (e->dial == OM_DIAL_CONNECTING)
-		finish(e, OM_OUT_ABORTED, om_out_now());
+		finish(e, hs_of(e), OM_OUT_ABORTED, om_out_now());
 	else if (e->dial == OM_DIAL_UP)
-		end_up(e);
+		end_up(e, hs_of(e));
 	if (!(e->flags & OM_FDF_DECIDED))
-		decide(e, e->cls);
+		decide(e, hs_of(e), e->cls);
 	if (e->flags & OM_FDF_OPEN)
 		om_out_open(e->cls, 0);
 	om_sock_gone(e);
@@ -327,7 +350,7 @@ static void sniff_ingress(struct om_fd *e, struct om_hs *h, const struct iovec *
 {
 	int rc;
 
-	count_bytes(e, OM_INGRESS, r);
+	count_bytes(e, h, OM_INGRESS, r);
 	if (!(e->flags & OM_FDF_REQ_DONE)) {
 		/* No whole request seen yet.  A peer that speaks first (SSH,
 		 * SMTP) ends the dial as plain.  But a proxy answers parts of a
@@ -337,7 +360,7 @@ static void sniff_ingress(struct om_fd *e, struct om_hs *h, const struct iovec *
 		if (h->req.proto == OM_PROTO_NONE && !(e->flags & OM_FDF_PROXY_EP) &&
 		    !h->stash_len && cnt > 0 && iov[0].iov_len &&
 		    !reply_shaped(*(const uint8_t *)iov[0].iov_base)) {
-			finish_plain(e);
+			finish_plain(e, h);
 			return;
 		}
 		stash(h, iov, cnt, r);
@@ -368,9 +391,9 @@ void om_dial_sockopt(struct om_fd *e, int soerr)
 	 * ask once the socket polled writable, so 0 means up */
 	if (e->dial == OM_DIAL_CONNECTING && (om_fd_hot(e) & OM_HOT_SLOW)) {
 		if (soerr != 0)
-			dial_failed(e, soerr);
+			dial_failed(e, hs_of(e), soerr);
 		else
-			tcp_up(e);
+			tcp_up(e, hs_of(e));
 	}
 }
 
@@ -382,21 +405,21 @@ void om_dial_io(struct om_fd *e, int dir, const struct iovec *iov, int cnt, ssiz
 	if (!(om_fd_hot(e) & OM_HOT_SLOW)) {
 		/* settled while we waited for the lock */
 		if (om_fd_hot(e) & OM_HOT_COUNT)
-			count_bytes(e, dir, r);
+			count_bytes(e, hs_of(e), dir, r);
 		return;
 	}
 	h = hs_of(e);
 	if (e->dial == OM_DIAL_CONNECTING) {
 		if (r > 0 || (r == 0 && dir == OM_INGRESS)) {
-			tcp_up(e);
+			tcp_up(e, h);
 		} else {
 			if (r < 0 && connect_failed(err))
-				dial_failed(e, err);
+				dial_failed(e, h, err);
 			return;
 		}
 	}
 	if (e->dial != OM_DIAL_UP || !h) {
-		count_bytes(e, dir, r);
+		count_bytes(e, h, dir, r);
 		return;
 	}
 	if (r > 0) {
@@ -405,13 +428,13 @@ void om_dial_io(struct om_fd *e, int dir, const struct iovec *iov, int cnt, ssiz
 		else if (iov)
 			sniff_ingress(e, h, iov, cnt, r);
 		else
-			count_bytes(e, dir, r);
+			count_bytes(e, h, dir, r);
 	} else if (r == 0 && dir == OM_INGRESS) {
 		/* EOF mid-handshake */
 		if (h->req.proto == OM_PROTO_NONE && !(e->flags & OM_FDF_PROXY_EP))
-			finish_plain(e);
+			finish_plain(e, h);
 		else if (!settle_stash(e, h))
-			finish(e, OM_OUT_PROXY_ERROR, om_out_now());
+			finish(e, h, OM_OUT_PROXY_ERROR, om_out_now());
 	}
 }
 

@@ -51,8 +51,16 @@ enum { OM_DIAL_NONE, OM_DIAL_CONNECTING, OM_DIAL_UP, OM_DIAL_DONE };
 /* Where a held socket's peer is, as the kernel's view classes it. */
 static inline unsigned om_fd_kclass(const struct om_fd *e)
 {
-	return (e->flags & OM_FDF_PROXY_EP) ? OM_KCLASS_PROXY
-	     : (e->flags & OM_FDF_ADDR_DIRECT) ? OM_KCLASS_DIRECT : OM_KCLASS_LOCAL;
+	/* A table of four two-bit classes indexed by the two flags: no
+	 * branches on the counting path. */
+#define OM_KC_(ep, direct) ((unsigned)((ep) ? OM_KCLASS_PROXY                      \
+					    : (direct) ? OM_KCLASS_DIRECT : OM_KCLASS_LOCAL) \
+			    << (((direct) << 1 | (ep)) * 2))
+	unsigned i = (e->flags >> 1 & 1) | (e->flags >> 6 & 2);
+
+	_Static_assert(OM_FDF_PROXY_EP == 0x02 && OM_FDF_ADDR_DIRECT == 0x80, "index bits");
+	return (OM_KC_(0, 0) | OM_KC_(1, 0) | OM_KC_(0, 1) | OM_KC_(1, 1)) >> (i * 2) & 3;
+#undef OM_KC_
 }
 
 /* The hot byte of a socket whose class is settled.  A connected UDP
@@ -115,22 +123,8 @@ static inline unsigned om_dest_class(int d)
 
 /* connect() on a TCP socket to dest (enum om_dest), started at t0,
  * returned rc (errno err); dns: OM_FDF_DNS when the peer is a DNS port.
- * -1 if no handshake record was left (the socket goes untracked).
- * Inline: it is most of what connect() costs the shim. */
-static inline int om_dial_start(struct om_fd *e, int d, uint8_t dns, uint64_t t0, int rc,
-				int err)
-{
-	if (!(e->hs = om_hs_alloc())) /* 65536 dials at once: untracked */
-		return -1;
-	om_hs_at(e->hs)->t0 = t0;
-	e->cls = (uint8_t)om_dest_class(d);
-	e->flags = OM_FDF_TCP | dns;
-	om_sock_held(e, d);
-	e->dial = OM_DIAL_CONNECTING;
-	om_fd_set_hot(e, OM_HOT_SLOW);
-	om_dial_connected(e, rc, err);
-	return 0;
-}
+ * -1 if no handshake record was left (the socket goes untracked). */
+int om_dial_start(struct om_fd *e, int d, uint8_t dns, uint64_t t0, int rc, int err);
 
 /* An established connection we did not dial (accepted, inherited,
  * received), of class cls, peer at dest.  Inline: it is most of what

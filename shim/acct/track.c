@@ -17,9 +17,17 @@
  * most 2^22), so that no two live threads share one, and in a fork child
  * a lock held by a thread that does not exist there is seen as free. */
 #define TID_BITS 22
-static uint32_t my_token(void)
+static inline uint32_t my_token(void)
 {
-	return (om_gen & 0x3FFu) << TID_BITS | (om_thread_token() & ((1u << TID_BITS) - 1));
+	uint32_t gen = om_gen;
+
+	if (__builtin_expect(om_tls_id.lock == 0 || om_tls_id.lock_gen != gen, 0)) {
+		uint32_t tok = om_thread_token(); /* this generation's thread id */
+
+		om_tls_id.lock = (gen & 0x3FFu) << TID_BITS | (tok & ((1u << TID_BITS) - 1));
+		om_tls_id.lock_gen = gen;
+	}
+	return om_tls_id.lock;
 }
 
 static int stale(uint32_t tok)
@@ -29,13 +37,12 @@ static int stale(uint32_t tok)
 
 /* Take e's lock, waiting while another thread holds it: its critical
  * section is short and never blocks.  Returns 0 without the lock when this
- * thread holds it already (a signal handler interrupted our own frame). */
-static int lock(struct om_fd *e)
+ * thread holds it already (a signal handler interrupted our own frame).
+ * The free lock is the common case and takes one compare-and-swap inline;
+ * the loop that may yield is out of line. */
+static __attribute__((noinline, cold)) int lock_wait(struct om_fd *e, uint32_t me, uint32_t cur)
 {
-	uint32_t me = my_token(), cur;
-
 	for (;;) {
-		cur = __atomic_load_n(&e->busy, __ATOMIC_RELAXED);
 		if (cur == me)
 			return 0;
 		if (cur == 0 || stale(cur)) {
@@ -45,7 +52,19 @@ static int lock(struct om_fd *e)
 			continue;
 		}
 		sched_yield();
+		cur = __atomic_load_n(&e->busy, __ATOMIC_RELAXED);
 	}
+}
+
+static inline int lock(struct om_fd *e)
+{
+	uint32_t me = my_token(), cur = 0;
+
+	if (__builtin_expect(__atomic_compare_exchange_n(&e->busy, &cur, me, 0, __ATOMIC_ACQUIRE,
+							 __ATOMIC_RELAXED),
+			     1))
+		return 1;
+	return lock_wait(e, me, cur);
 }
 
 static void unlock(struct om_fd *e)
@@ -143,7 +162,8 @@ void om_connect_done(int fd, const struct sockaddr *sa, socklen_t len, int rc,
 	}
 	if (hot != OM_HOT_NONE)
 		om_dial_close(e); /* UDP re-connect: settle the old destination */
-	om_dial_drop_hs(e);
+	if (e->hs)
+		om_dial_drop_hs(e);
 	e->flags = 0;
 	e->dial = OM_DIAL_NONE;
 	e->sotype = (uint8_t)type;

@@ -27,7 +27,7 @@ uint32_t om_gen;
 uint32_t om_forks;
 __thread uint8_t om_thread_mode OM_TLS;
 static __thread uint8_t tls_attaching OM_TLS;
-__thread uint32_t om_tls_token OM_TLS, om_tls_token_gen OM_TLS;
+__thread struct om_tls_ids om_tls_id OM_TLS;
 /* Not wiped: a child of a process that was refused stays quiet. */
 static int refused;
 static int wipe_ok;
@@ -40,9 +40,9 @@ static int wipe_ok;
  * another id. */
 uint32_t om_thread_token_slow(void)
 {
-	om_tls_token = (uint32_t)gettid();
-	om_tls_token_gen = om_gen;
-	return om_tls_token;
+	om_tls_id.token = (uint32_t)gettid();
+	om_tls_id.token_gen = om_gen;
+	return om_tls_id.token;
 }
 
 /* The fd table's hot bytes and om_proc describe this process only; a fork

@@ -91,13 +91,18 @@ static inline int om_passive(void)
 /* This thread's token for owner and lock words: its kernel thread id
  * (never 0, never an address, never shared by two live threads), cached
  * per fork generation (attach.c).  Inline: every lock asks. */
-extern __thread uint32_t om_tls_token OM_TLS, om_tls_token_gen OM_TLS;
+struct om_tls_ids {
+	uint32_t token, token_gen; /* the thread id, and the om_gen it is of */
+	uint32_t lock, lock_gen;   /* the fd lock's word (acct/track.c), likewise */
+};
+/* One variable, not four: each thread-local costs a relocation at load. */
+extern __thread struct om_tls_ids om_tls_id OM_TLS;
 uint32_t om_thread_token_slow(void);
 static inline uint32_t om_thread_token(void)
 {
-	if (__builtin_expect(om_tls_token == 0 || om_tls_token_gen != om_gen, 0))
+	if (__builtin_expect(om_tls_id.token == 0 || om_tls_id.token_gen != om_gen, 0))
 		return om_thread_token_slow();
-	return om_tls_token;
+	return om_tls_id.token;
 }
 static inline uint64_t om_lock_token(void)
 {

@@ -253,8 +253,9 @@ void om_accepted(int fd, const struct sockaddr *peer, socklen_t len)
 	unsigned cls;
 	int err = errno;
 
-	om_fd_fresh(fd); /* a stale entry from a close we did not see */
-	if (om_passive() || !(e = om_fd_get(fd)))
+	if ((e = om_fd_peek(fd)))
+		om_fd_fresh_entry(e); /* a stale entry from a close we did not see */
+	if (om_passive() || !(e || (e = om_fd_get_slow(fd))))
 		goto out;
 	if (!peer || len == 0) {
 		if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
@@ -277,8 +278,8 @@ void om_accepted(int fd, const struct sockaddr *peer, socklen_t len)
 					  : ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)))
 			cls = OM_CLASS_ONION;
 	}
-	if ((p = om_pblk()))
-		om_padd(&p->accepted[cls], 1);
+	p = &om_proc.me->p; /* om_ready() said so above */
+	om_padd(&p->accepted[cls], 1);
 	om_dial_established(e, cls, d);
 	if (cls == OM_CLASS_ONION)
 		om_rec_publish(fd, cls);
@@ -295,8 +296,11 @@ void om_datagram_as(int dir, int d, ssize_t r)
 
 void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r)
 {
-	if (r > 0)
-		om_datagram_as(dir, (int)om_classify(sa, len), r);
+	int d;
+
+	if (r <= 0 || om_passive() || (d = (int)om_classify(sa, len)) == OM_DEST_NONE)
+		return;
+	om_count_bytes(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d), dir, (uint64_t)r);
 }
 
 /* A new descriptor came from a call we wrap: whatever the number was
@@ -313,12 +317,13 @@ void om_fd_fresh_slow(struct om_fd *e)
 
 void om_fd_socket(int fd, int domain, int type)
 {
-	struct om_fd *e;
+	struct om_fd *e = om_fd_peek(fd);
 
-	om_fd_fresh(fd);
+	if (e)
+		om_fd_fresh_entry(e);
 	type &= 0xf; /* without SOCK_NONBLOCK, SOCK_CLOEXEC */
 	if ((domain == AF_INET || domain == AF_INET6) &&
 	    (type == SOCK_STREAM || type == SOCK_DGRAM) && !om_passive() &&
-	    (e = om_fd_get(fd)))
+	    (e || (e = om_fd_get_slow(fd))))
 		e->sotype = (uint8_t)type;
 }

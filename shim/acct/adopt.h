@@ -17,20 +17,23 @@ void om_io_unseen(int fd, int dir, const struct iovec *iov, int cnt, ssize_t r);
  * before, it is unknown now.  Inline for the common case, a number whose
  * entry a close left empty (only its class stays, and goes here). */
 void om_fd_fresh_slow(struct om_fd *e);
-static inline void om_fd_fresh(int fd)
+static inline void om_fd_fresh_entry(struct om_fd *e)
 {
-	struct om_fd *e = om_fd_peek(fd);
-
-	if (!e)
-		return;
-	if (om_fd_hot(e) != OM_HOT_NONE || e->busy || e->hs || e->flags || e->dial || e->sotype) {
+	if (om_fd_hot(e) != OM_HOT_NONE || !om_fd_blank(e)) {
 		om_fd_fresh_slow(e);
 		return;
 	}
 	if (e->cls && !om_passive())
 		e->cls = 0;
 }
-void om_fd_socket(int fd, int domain, int type); /* ... from socket() */
+static inline void om_fd_fresh(int fd)
+{
+	struct om_fd *e = om_fd_peek(fd);
+
+	if (e)
+		om_fd_fresh_entry(e);
+}
+void om_fd_socket(int fd, int domain, int type); /* ... from socket(); keeps errno */
 struct om_fd *om_adopt(int fd, int dir, ssize_t r);
 /* Before a receive: the hot byte to go by (an unconnected UDP socket must
  * be known as one before the call).  h: fd's hot byte now; only a socket

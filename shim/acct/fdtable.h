@@ -16,7 +16,9 @@
 #ifndef OM_FDTABLE_H
 #define OM_FDTABLE_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define OM_FD_PAGE_SHIFT 8
 #define OM_FD_PAGE (1u << OM_FD_PAGE_SHIFT)
@@ -93,6 +95,25 @@ static inline struct om_fd *om_fd_get(int fd)
 	struct om_fd *e = om_fd_peek(fd);
 
 	return __builtin_expect(e != 0, 1) ? e : om_fd_get_slow(fd);
+}
+
+/* Is everything but the fd number and the class zero?  Two loads, as a
+ * new descriptor's entry asks it on every socket() and accept(). */
+static inline int om_fd_blank(const struct om_fd *e)
+{
+	union {
+		uint8_t b[4];
+		uint32_t w;
+	} cls_only = { { 0xff, 0, 0, 0 } };
+	uint64_t busy_hs;
+	uint32_t rest;
+
+	_Static_assert(offsetof(struct om_fd, hs) == offsetof(struct om_fd, busy) + 4 &&
+		       offsetof(struct om_fd, sotype) == offsetof(struct om_fd, cls) + 3,
+		       "om_fd_blank reads busy+hs and cls..sotype as words");
+	memcpy(&busy_hs, &e->busy, sizeof busy_hs);
+	memcpy(&rest, &e->cls, sizeof rest);
+	return !(busy_hs | (rest & ~cls_only.w));
 }
 
 /* Wipe everything but the fd number (the hot byte is separate). */

@@ -30,12 +30,8 @@ OM_EXPORT int socket(int domain, int type, int proto)
 {
 	int fd = OM_REAL(socket)(domain, type, proto);
 
-	if (fd >= 0) {
-		int err = errno;
-
-		om_fd_socket(fd, domain, type);
-		errno = err;
-	}
+	if (fd >= 0)
+		om_fd_socket(fd, domain, type); /* keeps errno */
 	return fd;
 }
 

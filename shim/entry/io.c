@@ -26,7 +26,7 @@ static OM_COLD ssize_t read_other(int fd, void *buf, size_t n)
 	if (h & OM_HOT_IGNORE)
 		return OM_REAL(read)(fd, buf, n);
 	if (h == OM_HOT_DGRAM) /* same call for a socket; we need the source */
-		return om_recvfrom(0, fd, buf, n, 0, 0, 0, 0);
+		return om_recv_lent(fd, buf, n, 0);
 	r = OM_REAL(read)(fd, buf, n);
 	om_io_h(fd, h, OM_INGRESS, buf, r);
 	return r;
@@ -92,8 +92,8 @@ static OM_COLD ssize_t recv_other(int fd, void *buf, size_t n, int flags)
 
 	if (h & OM_HOT_IGNORE)
 		return OM_REAL(recv)(fd, buf, n, flags);
-	if (h == OM_HOT_DGRAM)
-		return om_recvfrom(0, fd, buf, n, 0, flags, 0, 0);
+	if (h == OM_HOT_DGRAM && !(flags & MSG_PEEK))
+		return om_recv_lent(fd, buf, n, flags);
 	r = OM_REAL(recv)(fd, buf, n, flags);
 	if (!(flags & MSG_PEEK))
 		om_io_h(fd, h, OM_INGRESS, buf, r);

@@ -74,6 +74,9 @@ void om_acct_dup(int oldfd, int newfd);
 int om_connect(int fd, const struct sockaddr *sa, socklen_t len);
 int om_accept(int fd, struct sockaddr *sa, socklen_t *len, int flags, int four);
 int om_close_range(unsigned first, unsigned last, int flags);
+/* A receive on an unconnected UDP socket that asked for no source: we
+ * lend one (the datagram is classified by it). */
+ssize_t om_recv_lent(int fd, void *buf, size_t n, int flags);
 ssize_t om_recvfrom(ssize_t (*chk)(int, void *, size_t, size_t, int, struct sockaddr *,
 				   socklen_t *),
 		    int fd, void *buf, size_t n, size_t buflen, int flags,

@@ -287,20 +287,24 @@ out:
 	errno = err;
 }
 
-void om_datagram_as(int dir, int d, ssize_t r)
+/* UDP has no proxy: a datagram to a proxy's port is local.  Inline in
+ * both entry points: a call level is a tenth of a lent receive's cost. */
+static inline void count_datagram(int dir, int d, ssize_t r)
 {
 	if (r <= 0 || d == OM_DEST_NONE || om_passive())
 		return;
 	om_count_bytes(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d), dir, (uint64_t)r);
 }
 
+void om_datagram_as(int dir, int d, ssize_t r)
+{
+	count_datagram(dir, d, r);
+}
+
 void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r)
 {
-	int d;
-
-	if (r <= 0 || om_passive() || (d = (int)om_classify(sa, len)) == OM_DEST_NONE)
-		return;
-	om_count_bytes(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d), dir, (uint64_t)r);
+	if (r > 0)
+		count_datagram(dir, (int)om_classify(sa, len), r);
 }
 
 /* A new descriptor came from a call we wrap: whatever the number was

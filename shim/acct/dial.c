@@ -71,18 +71,15 @@ static void decide(struct om_fd *e, struct om_hs *h, unsigned cls)
 
 void om_sock_held(struct om_fd *e, int d)
 {
-	/* by enum om_dest: the flags a peer there sets, its kernel class */
+	/* by enum om_dest: the flags a peer there sets */
 	static const uint8_t dflags[] = { 0, OM_FDF_PROXY_EP, 0, OM_FDF_ADDR_DIRECT };
-	static const uint8_t dkclass[] = { OM_KCLASS_LOCAL, OM_KCLASS_PROXY, OM_KCLASS_LOCAL,
-					   OM_KCLASS_DIRECT };
 	int was = e->flags & OM_FDF_SOCK;
-	unsigned i = (unsigned)d & 3;
 
 	_Static_assert(OM_DEST_NONE == 0 && OM_DEST_PROXY == 1 && OM_DEST_LOCAL == 2 &&
-		       OM_DEST_DIRECT == 3, "the tables above follow enum om_dest");
+		       OM_DEST_DIRECT == 3, "the table above follows enum om_dest");
 	e->flags = (uint8_t)((e->flags & ~(OM_FDF_PROXY_EP | OM_FDF_ADDR_DIRECT)) | OM_FDF_SOCK |
-			     dflags[i]);
-	om_out_sock_held(e, !was, dkclass[i]);
+			     dflags[(unsigned)d & 3]);
+	om_out_sock_held(e, !was);
 }
 
 void om_sock_gone(struct om_fd *e)

@@ -51,16 +51,12 @@ enum { OM_DIAL_NONE, OM_DIAL_CONNECTING, OM_DIAL_UP, OM_DIAL_DONE };
 /* Where a held socket's peer is, as the kernel's view classes it. */
 static inline unsigned om_fd_kclass(const struct om_fd *e)
 {
-	/* A table of four two-bit classes indexed by the two flags: no
-	 * branches on the counting path. */
-#define OM_KC_(ep, direct) ((unsigned)((ep) ? OM_KCLASS_PROXY                      \
-					    : (direct) ? OM_KCLASS_DIRECT : OM_KCLASS_LOCAL) \
-			    << (((direct) << 1 | (ep)) * 2))
-	unsigned i = (e->flags >> 1 & 1) | (e->flags >> 6 & 2);
+	/* by the two flags (PROXY_EP, ADDR_DIRECT): no branch on the counting path */
+	static const uint8_t kclass[4] = { OM_KCLASS_LOCAL, OM_KCLASS_PROXY, OM_KCLASS_DIRECT,
+					   OM_KCLASS_PROXY };
 
 	_Static_assert(OM_FDF_PROXY_EP == 0x02 && OM_FDF_ADDR_DIRECT == 0x80, "index bits");
-	return (OM_KC_(0, 0) | OM_KC_(1, 0) | OM_KC_(0, 1) | OM_KC_(1, 1)) >> (i * 2) & 3;
-#undef OM_KC_
+	return kclass[(e->flags >> 1 & 1) | (e->flags >> 6 & 2)];
 }
 
 /* The hot byte of a socket whose class is settled.  A connected UDP

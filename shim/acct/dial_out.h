@@ -29,17 +29,16 @@ static inline void om_out_open(unsigned cls, int opened)
 		om_padd(opened ? &p->opened[cls] : &p->closed[cls], 1);
 }
 
-/* The TCP socket of e held, its peer of kernel class kclass (as its
- * flags now say); fresh: not counted in this process before. */
-static inline void om_out_sock_held(const struct om_fd *e, int fresh, unsigned kclass)
+/* The TCP socket of e held (its peer's kernel class in its flags);
+ * fresh: not counted in this process before. */
+static inline void om_out_sock_held(const struct om_fd *e, int fresh)
 {
 	struct om_pblock *p = om_pblk();
 
-	(void)e;
 	if (fresh)
 		__atomic_add_fetch(&om_socks_counted, 1, __ATOMIC_RELAXED);
 	if (p)
-		om_padd(&p->socks_opened[kclass], 1);
+		om_padd(&p->socks_opened[om_fd_kclass(e)], 1);
 }
 
 /* ... and no longer. */

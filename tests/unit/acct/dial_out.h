@@ -4,7 +4,6 @@
 #define OM_DIAL_OUT_H
 
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "common/segment_layout.h"
 #include "proto/sniff.h"
@@ -38,12 +37,10 @@ static inline void om_out_open(unsigned cls, int opened)
 	om_rec_out.open[cls] += opened ? 1 : -1;
 }
 
-static inline void om_out_sock_held(const struct om_fd *e, int fresh, unsigned kclass)
+static inline void om_out_sock_held(const struct om_fd *e, int fresh)
 {
 	(void)fresh;
-	if (kclass != om_fd_kclass(e)) /* the class given must be the flags' */
-		abort();
-	om_rec_out.socks[kclass]++;
+	om_rec_out.socks[om_fd_kclass(e)]++;
 }
 
 static inline void om_out_sock_gone(const struct om_fd *e)

@@ -86,6 +86,7 @@ if command -v go >/dev/null; then
 	ONIONMETER_SEGMENT=$OM_TMP/go.seg "$OM_RUN" -- ./goclient 127.0.0.1:1080 "$ONION:80" 198.18.0.1:80 \
 		"$OM_TMP/go.ready" "$OM_TMP/go.done" 2>go.err &
 	gopid=$!
+	OM_PIDS="$OM_PIDS $gopid" # a failure below must not leave it holding our output
 	om_poll test -e go.ready || { cat go.err >&2; om_fail "the Go client did not connect"; }
 	grep -q 'is a Go program' go.err || om_fail "onionmeter-run did not warn about the Go program"
 	# the Go client's two sockets, and the servers' ends (accounted): one

@@ -68,7 +68,7 @@ static int resumed(struct om_fd *e, int fd, int d, uint8_t dns)
 	rc = om_hand_find(om_sock_cookie(fd), &from, &f, &s);
 	if (rc == OM_HAND_ENDED) {
 		om_hand_release(&s);
-		om_dial_established(e, f.cls, d);
+		om_dial_established(om_out_begin(), e, f.cls, d);
 		return 1;
 	}
 	if (rc == OM_HAND_NONE)
@@ -125,20 +125,20 @@ static void adopt_locked(struct om_fd *e, int fd, int dir, ssize_t r)
 	dns = om_dns_dest((struct sockaddr *)&ss, sl) ? OM_FDF_DNS : 0;
 	e->flags = (uint8_t)((e->flags & ~OM_FDF_DNS) | dns);
 	if (type == SOCK_STREAM && inherited(e)) {
-		om_dial_established(e, e->cls, d);
+		om_dial_established(om_out_begin(), e, e->cls, d);
 	} else if (type == SOCK_STREAM && resumed(e, fd, d, dns)) {
 		/* a handshake another process began (handoff.h) */
 	} else if (type == SOCK_STREAM && om_rec_lookup(fd, &cls) == 0) {
 		/* received (SCM_RIGHTS) or inherited across exec: its class
 		 * was recorded where it was decided */
-		om_dial_established(e, cls, d);
+		om_dial_established(om_out_begin(), e, cls, d);
 	} else if (type == SOCK_STREAM && tcp_fresh(fd, dir, r) &&
 		   om_dial_midway(e, d, dns, om_mono_ns()) == 0) {
 		/* a dial we did not see start: followed from here; the
 		 * process that began it may hold it too */
 		om_hs_at(e->hs)->shared = 1;
 	} else if (type == SOCK_STREAM) {
-		om_dial_established(e, om_dest_class(d), d);
+		om_dial_established(om_out_begin(), e, om_dest_class(d), d);
 	} else {
 		om_dial_drop_hs(e);
 		e->cls = (uint8_t)(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d));
@@ -177,10 +177,10 @@ void om_adopt_inherited(void)
 			e->busy = 0;
 			e->flags &= (uint8_t)~OM_FDF_SOCK;
 			if (e->flags & OM_FDF_OPEN) {
-				om_dial_established(e, e->cls, d);
+				om_dial_established(om_out_begin(), e, e->cls, d);
 			} else {
 				/* a dial that failed on a socket still open */
-				om_sock_held(e, d);
+				om_sock_held(om_out_begin(), e, d);
 				om_fd_set_hot(e, om_settled_hot(e));
 			}
 		}
@@ -242,7 +242,8 @@ void om_io_unseen(int fd, int dir, const struct iovec *iov, int cnt, ssize_t r)
 		om_count_bytes(OM_HOT_CLS(h), dir, (uint64_t)r);
 }
 
-/* peer: the address accept() returned, or NULL to ask the kernel. */
+/* peer: the address accept() returned, or NULL to ask the kernel.  May
+ * change errno (getpeername): its caller keeps it. */
 void om_accepted(int fd, const struct sockaddr *peer, socklen_t len)
 {
 	struct sockaddr_storage ss;
@@ -251,22 +252,21 @@ void om_accepted(int fd, const struct sockaddr *peer, socklen_t len)
 	struct om_fd *e;
 	enum om_dest d;
 	unsigned cls;
-	int err = errno;
 
 	if ((e = om_fd_peek(fd)))
 		om_fd_fresh_entry(e); /* a stale entry from a close we did not see */
 	if (om_passive() || !(e || (e = om_fd_get_slow(fd))))
-		goto out;
+		return;
 	if (!peer || len == 0) {
 		if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
-			goto out;
+			return;
 		peer = (struct sockaddr *)&ss;
 		len = sl;
 	}
 	d = om_classify(peer, len);
 	if (d == OM_DEST_NONE || !om_ready()) { /* unix: no need to attach */
 		om_fd_set_hot(e, OM_HOT_IGNORE);
-		goto out;
+		return;
 	}
 	cls = d == OM_DEST_DIRECT ? OM_CLASS_DIRECT : OM_CLASS_LOCAL;
 	if (om_cfg.nports) {
@@ -280,31 +280,20 @@ void om_accepted(int fd, const struct sockaddr *peer, socklen_t len)
 	}
 	p = &om_proc.me->p; /* om_ready() said so above */
 	om_padd(&p->accepted[cls], 1);
-	om_dial_established(e, cls, d);
+	om_dial_established(p, e, cls, d);
 	if (cls == OM_CLASS_ONION)
 		om_rec_publish(fd, cls);
-out:
-	errno = err;
 }
 
-/* UDP has no proxy: a datagram to a proxy's port is local.  Inline in
- * both entry points: a call level is a tenth of a lent receive's cost. */
-static inline void count_datagram(int dir, int d, ssize_t r)
+void om_datagram_run(int dir, int d, ssize_t r)
 {
-	if (r <= 0 || d == OM_DEST_NONE || om_passive())
-		return;
-	om_count_bytes(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d), dir, (uint64_t)r);
-}
-
-void om_datagram_as(int dir, int d, ssize_t r)
-{
-	count_datagram(dir, d, r);
+	om_datagram_as(dir, d, r);
 }
 
 void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r)
 {
 	if (r > 0)
-		count_datagram(dir, (int)om_classify(sa, len), r);
+		om_datagram_as(dir, (int)om_classify(sa, len), r);
 }
 
 /* A new descriptor came from a call we wrap: whatever the number was

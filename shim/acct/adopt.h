@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "acct/dial.h"
 #include "acct/fdtable.h"
 #include "core/state.h"
 
@@ -45,8 +46,17 @@ static inline uint8_t om_hot_ingress(int fd, uint8_t h)
 }
 void om_accepted(int fd, const struct sockaddr *peer, socklen_t len);
 void om_datagram(int dir, const struct sockaddr *sa, socklen_t len, ssize_t r);
-/* ... whose address is already classified as d (enum om_dest) */
-void om_datagram_as(int dir, int d, ssize_t r);
+/* ... whose address is already classified as d (enum om_dest).  UDP has
+ * no proxy: a datagram to a proxy's port is local.  Inline: every
+ * unconnected datagram (or run of them in a batch) is counted here. */
+static inline void om_datagram_as(int dir, int d, ssize_t r)
+{
+	if (r <= 0 || d == OM_DEST_NONE || om_passive())
+		return;
+	om_count_bytes(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d), dir, (uint64_t)r);
+}
+/* The same out of line, for callers that loop (a *mmsg batch's runs). */
+void om_datagram_run(int dir, int d, ssize_t r);
 /* In a fork child: count the connections inherited from the parent. */
 void om_adopt_inherited(void);
 

@@ -97,7 +97,7 @@ static int tuple(int fd, struct om_closing *c)
 	return c->family && endpoint(&b, c->dst, &c->dport) == c->family;
 }
 
-int om_closing_begin(struct om_fd *e, struct om_closing *c)
+static int begin(struct om_fd *e, struct om_closing *c)
 {
 	struct stat st;
 	struct om_hs *h;
@@ -112,6 +112,15 @@ int om_closing_begin(struct om_fd *e, struct om_closing *c)
 		return 0;
 	c->hs = om_dial_detach(e, &c->f);
 	return 1;
+}
+
+/* Keeps errno: close() does not save it around the dial's end. */
+int om_closing_begin(struct om_fd *e, struct om_closing *c)
+{
+	int err = errno, taken = begin(e, c);
+
+	errno = err;
+	return taken;
 }
 
 /* Does the socket still live with another holder?  -1: cannot tell. */

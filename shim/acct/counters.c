@@ -101,18 +101,3 @@ void om_blk_forget(void)
 	om_tls_shared = 0;
 	tls_shared_blk = 0;
 }
-
-void om_count_dial(unsigned cls, unsigned outcome, uint64_t ns)
-{
-	static const uint64_t bounds[OM_NBUCKET] = OM_BUCKET_BOUNDS_NS;
-	struct om_pblock *p = om_pblk();
-	unsigned i = 0;
-
-	if (!p)
-		return;
-	while (i < OM_NBUCKET && ns > bounds[i])
-		i++;
-	om_padd(&p->dials[cls][outcome], 1);
-	om_padd(&p->dial_bucket[cls][i], 1);
-	om_padd(&p->dial_sum_ns[cls], ns);
-}

@@ -73,7 +73,22 @@ static inline void om_padd(uint64_t *p, uint64_t n)
 	__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
 }
 
-void om_count_dial(unsigned cls, unsigned outcome, uint64_t ns);
+/* A dial ended: its outcome, and its latency in the histogram, into p
+ * (om_pblk()).  Inline: it is part of every close of a dialed socket. */
+static inline void om_count_dial(struct om_pblock *p, unsigned cls, unsigned outcome,
+				 uint64_t ns)
+{
+	static const uint64_t bounds[OM_NBUCKET] = OM_BUCKET_BOUNDS_NS;
+	unsigned i = 0;
+
+	if (!p)
+		return;
+	while (i < OM_NBUCKET && ns > bounds[i])
+		i++;
+	om_padd(&p->dials[cls][outcome], 1);
+	om_padd(&p->dial_bucket[cls][i], 1);
+	om_padd(&p->dial_sum_ns[cls], ns);
+}
 
 /* TCP sockets this process counts as held (in the sockets gauge): a fork
  * child's starts as its parent's, so it knows whether it inherited any. */

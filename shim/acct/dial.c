@@ -69,24 +69,11 @@ static void decide(struct om_fd *e, struct om_hs *h, unsigned cls)
 	}
 }
 
-void om_sock_held(struct om_fd *e, int d)
-{
-	/* by enum om_dest: the flags a peer there sets */
-	static const uint8_t dflags[] = { 0, OM_FDF_PROXY_EP, 0, OM_FDF_ADDR_DIRECT };
-	int was = e->flags & OM_FDF_SOCK;
-
-	_Static_assert(OM_DEST_NONE == 0 && OM_DEST_PROXY == 1 && OM_DEST_LOCAL == 2 &&
-		       OM_DEST_DIRECT == 3, "the table above follows enum om_dest");
-	e->flags = (uint8_t)((e->flags & ~(OM_FDF_PROXY_EP | OM_FDF_ADDR_DIRECT)) | OM_FDF_SOCK |
-			     dflags[(unsigned)d & 3]);
-	om_out_sock_held(e, !was);
-}
-
-void om_sock_gone(struct om_fd *e)
+void om_sock_gone(om_out_t o, struct om_fd *e)
 {
 	if (!(e->flags & OM_FDF_SOCK))
 		return;
-	om_out_sock_gone(e);
+	om_out_sock_gone(o, e);
 	e->flags &= (uint8_t)~OM_FDF_SOCK;
 }
 
@@ -100,14 +87,16 @@ static void count_bytes(struct om_fd *e, struct om_hs *h, int dir, ssize_t r)
 		__atomic_fetch_add(&h->pend[dir], (uint64_t)r, __ATOMIC_RELAXED);
 }
 
-/* The dial ended.  From here on the fast path handles the socket. */
-static void finish(struct om_fd *e, struct om_hs *h, unsigned outcome, uint64_t end_ns)
+/* The dial ended.  From here on the fast path handles the socket.  o:
+ * where the event's counts go (om_out_begin), found once per event. */
+static void finish(om_out_t o, struct om_fd *e, struct om_hs *h, unsigned outcome,
+		   uint64_t end_ns)
 {
 	if (!(e->flags & OM_FDF_DECIDED))
 		decide(e, h, e->cls);
-	om_out_dial(e->cls, outcome, h && end_ns > h->t0 ? end_ns - h->t0 : 0);
+	om_out_dial(o, e->cls, outcome, h && end_ns > h->t0 ? end_ns - h->t0 : 0);
 	if (outcome == OM_OUT_SUCCESS) {
-		om_out_open(e->cls, 1);
+		om_out_open(o, e->cls, 1);
 		e->flags |= OM_FDF_OPEN;
 	}
 	e->dial = OM_DIAL_DONE;
@@ -116,12 +105,12 @@ static void finish(struct om_fd *e, struct om_hs *h, unsigned outcome, uint64_t 
 }
 
 /* A plain (non-proxy) connection: the dial succeeded when TCP came up. */
-static void finish_plain(struct om_fd *e, struct om_hs *h)
+static void finish_plain(om_out_t o, struct om_fd *e, struct om_hs *h)
 {
 	if (e->flags & OM_FDF_PROXY_EP) /* a configured proxy not spoken to as one */
-		finish(e, h, OM_OUT_PROXY_ERROR, om_out_now());
+		finish(o, e, h, OM_OUT_PROXY_ERROR, om_out_now());
 	else
-		finish(e, h, OM_OUT_SUCCESS, h ? h->t_up : 0);
+		finish(o, e, h, OM_OUT_SUCCESS, h ? h->t_up : 0);
 }
 
 static void tcp_up(struct om_fd *e, struct om_hs *h)
@@ -133,14 +122,16 @@ static void tcp_up(struct om_fd *e, struct om_hs *h)
 
 static void dial_failed(struct om_fd *e, struct om_hs *h, int err)
 {
+	om_out_t o = om_out_begin();
+
 	if (e->flags & OM_FDF_PROXY_EP) {
 		e->cls = OM_CLASS_PROXIED;
-		om_out_proxy_unreachable();
+		om_out_proxy_unreachable(o);
 	}
 	decide(e, h, e->cls);
-	om_out_dial(e->cls, errno_outcome(err), h ? om_out_now() - h->t0 : 0);
+	om_out_dial(o, e->cls, errno_outcome(err), h ? om_out_now() - h->t0 : 0);
 	hs_drop(e);
-	om_sock_gone(e); /* the kernel no longer lists it */
+	om_sock_gone(o, e); /* the kernel no longer lists it */
 	/* the socket is dead; a later connect() on it starts afresh */
 	om_fd_set_hot(e, OM_HOT_IGNORE);
 	e->flags = 0;
@@ -164,13 +155,13 @@ int om_dial_start(struct om_fd *e, int d, uint8_t dns, uint64_t t0, int rc, int 
 {
 	struct om_hs *h;
 
-	if (!(e->hs = om_hs_alloc())) /* 65536 dials at once: untracked */
+	if (!(e->hs = om_hs_alloc(&h))) /* 65536 dials at once: untracked */
 		return -1;
-	h = om_hs_at(e->hs);
 	h->t0 = t0;
+	h->forks = om_out_forks();
 	e->cls = (uint8_t)om_dest_class(d);
 	e->flags = OM_FDF_TCP | dns;
-	om_sock_held(e, d);
+	om_sock_held(om_out_begin(), e, d);
 	e->dial = OM_DIAL_CONNECTING;
 	om_fd_set_hot(e, OM_HOT_SLOW);
 	connected(e, h, rc, err);
@@ -195,7 +186,7 @@ static void reply_done(struct om_fd *e, struct om_hs *h)
 {
 	if (!(e->flags & OM_FDF_DECIDED))
 		decide(e, h, OM_CLASS_PROXIED); /* refused before the request */
-	finish(e, h, h->rep.outcome, om_out_now());
+	finish(om_out_begin(), e, h, h->rep.outcome, om_out_now());
 }
 
 /* The request's protocol is known now: what the proxy answered before we
@@ -234,7 +225,7 @@ static void sniff_egress(struct om_fd *e, struct om_hs *h, const struct iovec *i
 	}
 	count_bytes(e, h, OM_EGRESS, r);
 	if (rc == OM_SNIFF_NOT_PROXY) {
-		finish_plain(e, h);
+		finish_plain(om_out_begin(), e, h);
 		return;
 	}
 	if (h->rep.proto == OM_PROTO_NONE && h->req.proto != OM_PROTO_NONE)
@@ -278,39 +269,43 @@ static unsigned up_outcome(struct om_hs *h, uint8_t flags, unsigned *cls)
 	return OM_OUT_ABORTED;
 }
 
-static void end_up(struct om_fd *e, struct om_hs *h)
+static void end_up(om_out_t o, struct om_fd *e, struct om_hs *h)
 {
 	unsigned cls = e->cls, out;
 
 	if (h && h->req.proto == OM_PROTO_NONE && !(e->flags & OM_FDF_PROXY_EP)) {
-		finish_plain(e, h); /* the common case: connected, never spoken to */
+		finish_plain(o, e, h); /* the common case: connected, never spoken to */
 		return;
 	}
 	out = up_outcome(h, e->flags, &cls);
 	if (cls != e->cls)
 		decide(e, h, cls);
-	finish(e, h, out, om_out_now());
+	finish(o, e, h, out, om_out_now());
 }
 
 void om_dial_exit(struct om_fd *e)
 {
 	if (e->dial == OM_DIAL_UP)
-		end_up(e, hs_of(e));
+		end_up(om_out_begin(), e, hs_of(e));
 }
 
 /* Everything this entry held ends: an open dial is aborted, an open
- * connection closed.  Called with the lock held (or reentrant). */
-void om_dial_close(struct om_fd *e)
+ * connection closed.  Called with the lock held (or reentrant).  Every
+ * close of a dialed socket runs end_up, finish and decide: flattened, the
+ * five call levels (a fifth of the close) are gone. */
+__attribute__((flatten)) void om_dial_close(struct om_fd *e)
 {
+	om_out_t o = om_out_begin();
+
 	if (e->dial == OM_DIAL_CONNECTING)
-		finish(e, hs_of(e), OM_OUT_ABORTED, om_out_now());
+		finish(o, e, hs_of(e), OM_OUT_ABORTED, om_out_now());
 	else if (e->dial == OM_DIAL_UP)
-		end_up(e, hs_of(e));
+		end_up(o, e, hs_of(e));
 	if (!(e->flags & OM_FDF_DECIDED))
 		decide(e, hs_of(e), e->cls);
 	if (e->flags & OM_FDF_OPEN)
-		om_out_open(e->cls, 0);
-	om_sock_gone(e);
+		om_out_open(o, e->cls, 0);
+	om_sock_gone(o, e);
 	hs_drop(e);
 	om_fd_set_hot(e, OM_HOT_NONE);
 	e->flags = 0;
@@ -357,7 +352,7 @@ static void sniff_ingress(struct om_fd *e, struct om_hs *h, const struct iovec *
 		if (h->req.proto == OM_PROTO_NONE && !(e->flags & OM_FDF_PROXY_EP) &&
 		    !h->stash_len && cnt > 0 && iov[0].iov_len &&
 		    !reply_shaped(*(const uint8_t *)iov[0].iov_base)) {
-			finish_plain(e, h);
+			finish_plain(om_out_begin(), e, h);
 			return;
 		}
 		stash(h, iov, cnt, r);
@@ -429,9 +424,9 @@ void om_dial_io(struct om_fd *e, int dir, const struct iovec *iov, int cnt, ssiz
 	} else if (r == 0 && dir == OM_INGRESS) {
 		/* EOF mid-handshake */
 		if (h->req.proto == OM_PROTO_NONE && !(e->flags & OM_FDF_PROXY_EP))
-			finish_plain(e, h);
+			finish_plain(om_out_begin(), e, h);
 		else if (!settle_stash(e, h))
-			finish(e, h, OM_OUT_PROXY_ERROR, om_out_now());
+			finish(om_out_begin(), e, h, OM_OUT_PROXY_ERROR, om_out_now());
 	}
 }
 
@@ -440,12 +435,11 @@ int om_dial_midway(struct om_fd *e, int d, uint8_t dns, uint64_t now)
 	struct om_hs *h;
 
 	hs_drop(e);
-	if (!(e->hs = om_hs_alloc()))
+	if (!(e->hs = om_hs_alloc(&h)))
 		return -1;
-	h = hs_of(e);
 	e->cls = (uint8_t)om_dest_class(d);
 	e->flags = OM_FDF_TCP | dns;
-	om_sock_held(e, d);
+	om_sock_held(om_out_begin(), e, d);
 	e->sotype = SOCK_STREAM;
 	h->t0 = h->t_up = now;
 	e->dial = OM_DIAL_UP;
@@ -493,7 +487,7 @@ void om_dial_ended_elsewhere(struct om_fd *e, unsigned cls)
 	e->cls = (uint8_t)cls;
 	e->flags |= OM_FDF_DECIDED | OM_FDF_OPEN;
 	e->dial = OM_DIAL_DONE;
-	om_out_open(cls, 1);
+	om_out_open(om_out_begin(), cls, 1);
 	om_fd_set_hot(e, om_settled_hot(e));
 }
 
@@ -561,7 +555,7 @@ unsigned om_dial_settle(uint32_t hs, const struct om_hand_facts *f)
 	for (d = 0; d < OM_NDIR; d++)
 		if (h->pend[d])
 			om_out_bytes(cls, (int)d, h->pend[d]);
-	om_out_dial(cls, out, end > h->t0 ? end - h->t0 : 0);
+	om_out_dial(om_out_begin(), cls, out, end > h->t0 ? end - h->t0 : 0);
 	om_hs_free(hs);
 	return cls;
 }

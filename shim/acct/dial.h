@@ -39,24 +39,27 @@
 
 enum { OM_DIAL_NONE, OM_DIAL_CONNECTING, OM_DIAL_UP, OM_DIAL_DONE };
 
-#define OM_FDF_TCP 0x01
+/* PROXY_EP, REQ_DONE and DECIDED travel in the segment's hand-off table
+ * (common/segment_layout.h): their values are part of its layout. */
+#define OM_FDF_ADDR_DIRECT 0x01 /* peer address is not local (nor a proxy) */
 #define OM_FDF_PROXY_EP 0x02 /* destination is a configured proxy */
 #define OM_FDF_DECIDED 0x04  /* class is final */
 #define OM_FDF_OPEN 0x08     /* counted in the open-connections gauge */
 #define OM_FDF_REQ_DONE 0x10 /* proxy request complete, reply awaited */
 #define OM_FDF_DNS 0x20      /* peer is a DNS port: every send is read */
 #define OM_FDF_SOCK 0x40     /* counted in the sockets gauge (socks_opened) */
-#define OM_FDF_ADDR_DIRECT 0x80 /* peer address is not local (nor a proxy) */
+#define OM_FDF_TCP 0x80
 
 /* Where a held socket's peer is, as the kernel's view classes it. */
 static inline unsigned om_fd_kclass(const struct om_fd *e)
 {
-	/* by the two flags (PROXY_EP, ADDR_DIRECT): no branch on the counting path */
-	static const uint8_t kclass[4] = { OM_KCLASS_LOCAL, OM_KCLASS_PROXY, OM_KCLASS_DIRECT,
+	/* by the two low flags (ADDR_DIRECT, PROXY_EP): one mask on the
+	 * path every connect and close takes */
+	static const uint8_t kclass[4] = { OM_KCLASS_LOCAL, OM_KCLASS_DIRECT, OM_KCLASS_PROXY,
 					   OM_KCLASS_PROXY };
 
-	_Static_assert(OM_FDF_PROXY_EP == 0x02 && OM_FDF_ADDR_DIRECT == 0x80, "index bits");
-	return kclass[(e->flags >> 1 & 1) | (e->flags >> 6 & 2)];
+	_Static_assert(OM_FDF_ADDR_DIRECT == 0x01 && OM_FDF_PROXY_EP == 0x02, "index bits");
+	return kclass[e->flags & 3];
 }
 
 /* The hot byte of a socket whose class is settled.  A connected UDP
@@ -90,9 +93,6 @@ void om_dial_exit(struct om_fd *e);
  * was ours to see), to dest: followed from UP. */
 int om_dial_midway(struct om_fd *e, int dest, uint8_t dns, uint64_t now);
 
-/* The sockets gauge: e is now held with peer dest, or no longer. */
-void om_sock_held(struct om_fd *e, int dest);
-void om_sock_gone(struct om_fd *e);
 void om_dial_drop_hs(struct om_fd *e);
 
 /* Hand-off of a handshake between processes (handoff.h). */
@@ -109,6 +109,23 @@ unsigned om_dial_settle(uint32_t hs, const struct om_hand_facts *f);
 
 #include "acct/dial_out.h"
 
+/* The sockets gauge: e is now held with peer dest (enum om_dest), or no
+ * longer.  o: om_out_begin() of the event.  Inline: every connect() and
+ * accept() holds a socket. */
+static inline void om_sock_held(om_out_t o, struct om_fd *e, int d)
+{
+	/* by enum om_dest: the flags a peer there sets */
+	static const uint8_t dflags[] = { 0, OM_FDF_PROXY_EP, 0, OM_FDF_ADDR_DIRECT };
+	int was = e->flags & OM_FDF_SOCK;
+
+	_Static_assert(OM_DEST_NONE == 0 && OM_DEST_PROXY == 1 && OM_DEST_LOCAL == 2 &&
+		       OM_DEST_DIRECT == 3, "the table above follows enum om_dest");
+	e->flags = (uint8_t)((e->flags & ~(OM_FDF_PROXY_EP | OM_FDF_ADDR_DIRECT)) | OM_FDF_SOCK |
+			     dflags[(unsigned)d & 3]);
+	om_out_sock_held(o, e, !was);
+}
+void om_sock_gone(om_out_t o, struct om_fd *e);
+
 /* The class a destination (enum om_dest) gives before any proxy request
  * was seen. */
 static inline unsigned om_dest_class(int d)
@@ -123,16 +140,17 @@ static inline unsigned om_dest_class(int d)
 int om_dial_start(struct om_fd *e, int d, uint8_t dns, uint64_t t0, int rc, int err);
 
 /* An established connection we did not dial (accepted, inherited,
- * received), of class cls, peer at dest.  Inline: it is most of what
- * accept() costs the shim. */
-static inline void om_dial_established(struct om_fd *e, unsigned cls, int d)
+ * received), of class cls, peer at dest; o: om_out_begin() of the event.
+ * Inline: it is most of what accept() costs the shim. */
+static inline void om_dial_established(om_out_t o, struct om_fd *e, unsigned cls, int d)
 {
-	om_dial_drop_hs(e);
+	if (e->hs)
+		om_dial_drop_hs(e);
 	e->cls = (uint8_t)cls;
 	e->flags = (uint8_t)(OM_FDF_TCP | OM_FDF_DECIDED | OM_FDF_OPEN | (e->flags & OM_FDF_DNS));
-	om_sock_held(e, d);
+	om_sock_held(o, e, d);
 	e->dial = OM_DIAL_DONE;
-	om_out_open(cls, 1);
+	om_out_open(o, cls, 1);
 	om_fd_set_hot(e, om_settled_hot(e));
 }
 

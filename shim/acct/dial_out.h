@@ -15,26 +15,32 @@ static inline void om_out_bytes(unsigned cls, int dir, uint64_t n)
 	om_count_bytes(cls, dir, n);
 }
 
-static inline void om_out_dial(unsigned cls, unsigned outcome, uint64_t ns)
+/* Where one event's counts go: this process's block, or NULL while the
+ * shim is off.  Found once per event (a close ends a dial, a connection
+ * and a held socket at once), not once per count. */
+typedef struct om_pblock *om_out_t;
+
+static inline om_out_t om_out_begin(void)
 {
-	om_count_dial(cls, outcome, ns);
+	return om_pblk();
+}
+
+static inline void om_out_dial(om_out_t p, unsigned cls, unsigned outcome, uint64_t ns)
+{
+	om_count_dial(p, cls, outcome, ns);
 }
 
 /* A connection of class cls opened (1) or closed (0). */
-static inline void om_out_open(unsigned cls, int opened)
+static inline void om_out_open(om_out_t p, unsigned cls, int opened)
 {
-	struct om_pblock *p = om_pblk();
-
 	if (p)
 		om_padd(opened ? &p->opened[cls] : &p->closed[cls], 1);
 }
 
 /* The TCP socket of e held (its peer's kernel class in its flags);
  * fresh: not counted in this process before. */
-static inline void om_out_sock_held(const struct om_fd *e, int fresh)
+static inline void om_out_sock_held(om_out_t p, const struct om_fd *e, int fresh)
 {
-	struct om_pblock *p = om_pblk();
-
 	if (fresh)
 		__atomic_add_fetch(&om_socks_counted, 1, __ATOMIC_RELAXED);
 	if (p)
@@ -42,19 +48,15 @@ static inline void om_out_sock_held(const struct om_fd *e, int fresh)
 }
 
 /* ... and no longer. */
-static inline void om_out_sock_gone(const struct om_fd *e)
+static inline void om_out_sock_gone(om_out_t p, const struct om_fd *e)
 {
-	struct om_pblock *p;
-
 	__atomic_sub_fetch(&om_socks_counted, 1, __ATOMIC_RELAXED);
-	if ((p = om_pblk()))
+	if (p)
 		om_padd(&p->socks_closed[om_fd_kclass(e)], 1);
 }
 
-static inline void om_out_proxy_unreachable(void)
+static inline void om_out_proxy_unreachable(om_out_t p)
 {
-	struct om_pblock *p = om_pblk();
-
 	if (p)
 		om_padd(&p->proxy_unreachable, 1);
 }
@@ -72,9 +74,16 @@ static inline void om_out_request(const struct om_req *req)
 	om_leak_request_done(req);
 }
 
+/* The fork count when a dial starts: a close that sees it changed asks
+ * whether a child holds the socket too (closing.h). */
+static inline uint32_t om_out_forks(void)
+{
+	return __atomic_load_n(&om_forks, __ATOMIC_RELAXED);
+}
+
 static inline uint64_t om_out_now(void)
 {
-	return om_mono_ns();
+	return om_clock_ns(CLOCK_MONOTONIC);
 }
 
 #endif

@@ -1,45 +1,16 @@
 #include "acct/handshake.h"
 
-#include <string.h>
 #include <sys/mman.h>
 
 #define CHUNK OM_HS_CHUNK
 #define NCHUNKS OM_HS_NCHUNKS
 
 struct om_hs *om_hs_chunks[NCHUNKS];
+uint64_t om_hs_free_head;
 static uint32_t nchunks;
-/* (ABA tag << 32) | (record + 1); 0 empty */
-static uint64_t free_head;
 
-static void push(uint32_t h)
-{
-	struct om_hs *r = om_hs_at(h);
-	uint64_t old = __atomic_load_n(&free_head, __ATOMIC_ACQUIRE), new_;
-
-	do {
-		r->next = (uint32_t)old;
-		new_ = ((old >> 32) + 1) << 32 | h;
-	} while (!__atomic_compare_exchange_n(&free_head, &old, new_, 1, __ATOMIC_RELEASE,
-					      __ATOMIC_ACQUIRE));
-}
-
-static uint32_t pop(void)
-{
-	uint64_t old = __atomic_load_n(&free_head, __ATOMIC_ACQUIRE), new_;
-	uint32_t h;
-
-	do {
-		h = (uint32_t)old;
-		if (!h)
-			return 0;
-		new_ = ((old >> 32) + 1) << 32 | __atomic_load_n(&om_hs_at(h)->next, __ATOMIC_RELAXED);
-	} while (!__atomic_compare_exchange_n(&free_head, &old, new_, 1, __ATOMIC_ACQUIRE,
-					      __ATOMIC_ACQUIRE));
-	return h;
-}
-
-/* Map one more chunk; keep its first record, give the rest to the pool. */
-static uint32_t grow(void)
+/* Keep the chunk's first record, give the rest to the pool. */
+uint32_t om_hs_grow(void)
 {
 	uint32_t c = __atomic_fetch_add(&nchunks, 1, __ATOMIC_ACQ_REL), i;
 	struct om_hs *chunk;
@@ -52,26 +23,6 @@ static uint32_t grow(void)
 		return 0; /* that index stays empty: never handed out */
 	__atomic_store_n(&om_hs_chunks[c], chunk, __ATOMIC_RELEASE);
 	for (i = 1; i < CHUNK; i++)
-		push(c * CHUNK + i + 1);
+		om_hs_push(c * CHUNK + i + 1);
 	return c * CHUNK + 1;
-}
-
-uint32_t om_hs_alloc(void)
-{
-	uint32_t h = pop();
-
-	if (!h)
-		h = grow();
-	if (h) {
-		struct om_hs *r = om_hs_at(h);
-
-		memset(r, 0, sizeof *r);
-	}
-	return h;
-}
-
-void om_hs_free(uint32_t h)
-{
-	if (h)
-		push(h);
 }

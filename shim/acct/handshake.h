@@ -10,6 +10,7 @@
 #define OM_HANDSHAKE_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "proto/sniff.h"
 
@@ -31,19 +32,65 @@ struct om_hs {
 	uint8_t stash[OM_STASH]; /* ingress seen before any request byte */
 };
 
-/* A fresh, zeroed record: its handle (>= 1), or 0 if none is left. */
-uint32_t om_hs_alloc(void);
-void om_hs_free(uint32_t h);
-
 #define OM_HS_CHUNK 64u
 #define OM_HS_NCHUNKS 1024u /* up to 65536 dials in progress at once */
 extern __attribute__((visibility("hidden"))) struct om_hs *om_hs_chunks[OM_HS_NCHUNKS];
+/* The free list: (ABA tag << 32) | (record + 1); 0 empty. */
+extern __attribute__((visibility("hidden"))) uint64_t om_hs_free_head;
 
 static inline struct om_hs *om_hs_at(uint32_t h)
 {
 	uint32_t i = h - 1;
 
 	return &__atomic_load_n(&om_hs_chunks[i / OM_HS_CHUNK], __ATOMIC_ACQUIRE)[i % OM_HS_CHUNK];
+}
+
+/* Map one more chunk: a record of it, or 0 if none is left. */
+uint32_t om_hs_grow(void);
+
+/* Inline, as every connect() takes a record and every close of a dialed
+ * socket gives one back: a call level is a third of what the pool costs. */
+static inline void om_hs_push(uint32_t h)
+{
+	struct om_hs *r = om_hs_at(h);
+	uint64_t old = __atomic_load_n(&om_hs_free_head, __ATOMIC_ACQUIRE), new_;
+
+	do {
+		r->next = (uint32_t)old;
+		new_ = ((old >> 32) + 1) << 32 | h;
+	} while (!__atomic_compare_exchange_n(&om_hs_free_head, &old, new_, 1, __ATOMIC_RELEASE,
+					      __ATOMIC_ACQUIRE));
+}
+
+/* A fresh, zeroed record: its handle (>= 1), the record in *rp; or 0 if
+ * none is left. */
+static inline uint32_t om_hs_alloc(struct om_hs **rp)
+{
+	uint64_t old = __atomic_load_n(&om_hs_free_head, __ATOMIC_ACQUIRE), new_;
+	struct om_hs *r;
+	uint32_t h;
+
+	do {
+		h = (uint32_t)old;
+		if (__builtin_expect(!h, 0)) {
+			if (!(h = om_hs_grow()))
+				return 0;
+			r = om_hs_at(h);
+			break;
+		}
+		r = om_hs_at(h);
+		new_ = ((old >> 32) + 1) << 32 | __atomic_load_n(&r->next, __ATOMIC_RELAXED);
+	} while (!__atomic_compare_exchange_n(&om_hs_free_head, &old, new_, 1, __ATOMIC_ACQUIRE,
+					      __ATOMIC_ACQUIRE));
+	memset(r, 0, sizeof *r);
+	*rp = r;
+	return h;
+}
+
+static inline void om_hs_free(uint32_t h)
+{
+	if (h)
+		om_hs_push(h);
 }
 
 #endif

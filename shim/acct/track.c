@@ -21,11 +21,13 @@ static inline uint32_t my_token(void)
 {
 	uint32_t gen = om_gen;
 
-	if (__builtin_expect(om_tls_id.lock == 0 || om_tls_id.lock_gen != gen, 0)) {
+	/* one compare: lock_gen holds ~gen, which a new thread's zeroed
+	 * word matches only in generation 2^32 - 1 */
+	if (__builtin_expect(om_tls_id.lock_gen != ~gen, 0)) {
 		uint32_t tok = om_thread_token(); /* this generation's thread id */
 
 		om_tls_id.lock = (gen & 0x3FFu) << TID_BITS | (tok & ((1u << TID_BITS) - 1));
-		om_tls_id.lock_gen = gen;
+		om_tls_id.lock_gen = ~gen;
 	}
 	return om_tls_id.lock;
 }
@@ -84,7 +86,7 @@ int om_forget_closing(int fd, struct om_closing *c)
 {
 	struct om_fd *e = om_fd_peek(fd);
 	uint8_t h;
-	int err, locked, taken = 0;
+	int locked, taken = 0;
 
 	if (!e || om_passive() || (h = om_fd_hot(e)) == OM_HOT_NONE)
 		return 0;
@@ -93,14 +95,14 @@ int om_forget_closing(int fd, struct om_closing *c)
 		e->sotype = 0;
 		return 0;
 	}
-	err = errno;
+	/* errno is kept below: the dial machine makes no system call but in
+	 * om_rec_publish() and om_closing_begin(), which keep it themselves */
 	locked = lock(e);
 	if (c && locked && om_closing_shared(e))
 		taken = om_closing_begin(e, c);
 	om_dial_close(e);
 	if (locked)
 		unlock(e);
-	errno = err;
 	return taken;
 }
 
@@ -171,8 +173,6 @@ void om_connect_done(int fd, const struct sockaddr *sa, socklen_t len, int rc,
 	if (type == SOCK_STREAM) {
 		if (om_dial_start(e, d, dns, t0, rc, err) < 0)
 			om_fd_set_hot(e, OM_HOT_IGNORE);
-		else if (e->hs)
-			om_hs_at(e->hs)->forks = __atomic_load_n(&om_forks, __ATOMIC_RELAXED);
 	} else {
 		/* UDP has no dial; a proxy endpoint over UDP is just local */
 		e->cls = (uint8_t)(d == OM_DEST_PROXY ? OM_CLASS_LOCAL : om_dest_class(d));

@@ -93,7 +93,7 @@ static inline int om_passive(void)
  * per fork generation (attach.c).  Inline: every lock asks. */
 struct om_tls_ids {
 	uint32_t token, token_gen; /* the thread id, and the om_gen it is of */
-	uint32_t lock, lock_gen;   /* the fd lock's word (acct/track.c), likewise */
+	uint32_t lock, lock_gen;   /* the fd lock's word (acct/track.c), and ~om_gen */
 };
 /* One variable, not four: each thread-local costs a relocation at load. */
 extern __thread struct om_tls_ids om_tls_id OM_TLS;

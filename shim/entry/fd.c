@@ -53,7 +53,7 @@ int om_connect(int fd, const struct sockaddr *sa, socklen_t len)
 
 	if (om_refuse_dest(fd, sa, len, 0))
 		return om_eacces();
-	t0 = om_mono_ns();
+	t0 = om_clock_ns(CLOCK_MONOTONIC); /* inline: every connect reads it */
 	rc = OM_REAL(connect)(fd, sa, len);
 	err = errno;
 	om_connect_done(fd, sa, len, rc, err, t0);
@@ -145,9 +145,10 @@ void om_acct_dup(int oldfd, int newfd)
 		n->dial = n->flags & OM_FDF_TCP ? OM_DIAL_DONE : OM_DIAL_NONE;
 		om_fd_set_hot(n, h & OM_HOT_QUIET ? h : om_settled_hot(n));
 		if (o->flags & OM_FDF_SOCK)
-			om_sock_held(n, (o->flags & OM_FDF_PROXY_EP)      ? OM_DEST_PROXY
-					: (o->flags & OM_FDF_ADDR_DIRECT) ? OM_DEST_DIRECT
-									  : OM_DEST_LOCAL);
+			om_sock_held(om_out_begin(), n,
+				     (o->flags & OM_FDF_PROXY_EP)      ? OM_DEST_PROXY
+				     : (o->flags & OM_FDF_ADDR_DIRECT) ? OM_DEST_DIRECT
+								       : OM_DEST_LOCAL);
 	}
 	errno = err;
 }

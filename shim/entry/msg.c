@@ -87,7 +87,7 @@ struct dgram_run {
 static void run_flush(struct dgram_run *run)
 {
 	if (run->sa)
-		om_datagram_as(run->dir, run->d, (ssize_t)run->bytes);
+		om_datagram_run(run->dir, run->d, (ssize_t)run->bytes);
 	run->sa = 0;
 }
 
@@ -112,18 +112,23 @@ static void run_add(struct dgram_run *run, const struct sockaddr *sa, socklen_t 
 		run_start(run, sa, len, (int)om_classify(sa, len), r);
 }
 
+static void judge_direct(int fd, int d, const struct sockaddr *sa, socklen_t len)
+{
+	struct om_fd *e = om_fd_peek(fd);
+
+	if (!e || !(e->flags & OM_FDF_TCP))
+		om_leak_dest_as(fd, d, sa, len, 1);
+}
+
 /* A send to a named destination d (the kernel accepted sa), observed:
  * a leak?  Per datagram, as each one leaves.  Enforcing, it was judged
  * before the call; a TCP socket ignores the name (TCP Fast Open was
- * judged as the connect it is). */
-static void judge_named(int fd, int d, const struct sockaddr *sa, socklen_t len)
+ * judged as the connect it is).  Inline to its first test: most named
+ * datagrams are not direct. */
+static inline void judge_named(int fd, int d, const struct sockaddr *sa, socklen_t len)
 {
-	struct om_fd *e;
-
-	if (d != OM_DEST_DIRECT || om_cfg.enforce ||
-	    ((e = om_fd_peek(fd)) && (e->flags & OM_FDF_TCP)))
-		return;
-	om_leak_dest_as(fd, d, sa, len, 1);
+	if (d == OM_DEST_DIRECT && !om_cfg.enforce)
+		judge_direct(fd, d, sa, len);
 }
 
 /* r bytes moved in one message to or from sa (accepted by the kernel),

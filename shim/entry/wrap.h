@@ -33,8 +33,13 @@ static inline int om_enforcing(void)
 	return __builtin_expect(om_cfg.enforce, 0) && om_cfg.policy != OM_POLICY_AUDIT;
 }
 
-/* Would sending to sa (the program's pointer) leak and be refused? */
-int om_refuse_dest(int fd, const struct sockaddr *sa, socklen_t len, int dgram);
+/* Would sending to sa (the program's pointer) leak and be refused?
+ * Inline to the one test most processes stop at: every connect() asks. */
+int om_refuse_dest_slow(int fd, const struct sockaddr *sa, socklen_t len, int dgram);
+static inline int om_refuse_dest(int fd, const struct sockaddr *sa, socklen_t len, int dgram)
+{
+	return om_enforcing() && om_refuse_dest_slow(fd, sa, len, dgram);
+}
 /* ... any of these messages? */
 int om_refuse_msg(int fd, const struct msghdr *m);
 /* ... these bytes, a DNS question for a .onion name (sa: where a datagram

@@ -353,7 +353,7 @@ static void established(void)
 {
 	struct om_fd *e = fresh();
 
-	om_dial_established(e, OM_CLASS_ONION, OM_DEST_LOCAL); /* an onion service's accept */
+	om_dial_established(om_out_begin(), e, OM_CLASS_ONION, OM_DEST_LOCAL); /* an onion service's accept */
 	CHECK_EQ(om_rec_out.open[OM_CLASS_ONION], 1);
 	CHECK_EQ(om_rec_out.socks[OM_KCLASS_LOCAL], 1);
 	CHECK_EQ(om_fd_hot(e), OM_HOT_CLASS(OM_CLASS_ONION));

@@ -7,12 +7,9 @@
 #   bench/callgrind.sh [BUILD_DIR]     (default: build)
 set -eu
 cd "$(dirname "$0")/.."
-BUILD=$(realpath "${1:-build}") # absolute: the paths below go into LD_PRELOAD
+. "$PWD/bench/lib.sh"
+bench_cg_setup "${1:-build}" callgrind
 BENCH=$BUILD/bench/iobench
-SHIM=$BUILD/shim/libonionmeter.so
-TMP=$(mktemp -d /tmp/om-callgrind.XXXXXX)
-trap '"$BUILD/exporter/onionmeter-exporter" --remove --segment "$TMP/seg" 2>/dev/null; rm -rf "$TMP"' EXIT
-command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; exit 2; }
 
 N1=2000
 N2=12000

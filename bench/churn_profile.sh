@@ -8,12 +8,9 @@
 #   bench/churn_profile.sh [BUILD_DIR] [WORKLOAD]   (default: build churn)
 set -eu
 cd "$(dirname "$0")/.."
-BUILD=$(realpath "${1:-build}")
+. "$PWD/bench/lib.sh"
+bench_cg_setup "${1:-build}" churnprof
 W=${2:-churn}
-SHIM=$BUILD/shim/libonionmeter.so
-TMP=$(mktemp -d /tmp/om-churnprof.XXXXXX)
-trap '"$BUILD/exporter/onionmeter-exporter" --remove --segment "$TMP/seg" 2>/dev/null; rm -rf "$TMP"' EXIT
-command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; exit 2; }
 N1=2000
 N2=12000
 

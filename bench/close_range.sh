@@ -11,10 +11,8 @@
 #   bench/close_range.sh [BUILD_DIR]     (default: build)
 set -eu
 cd "$(dirname "$0")/.."
-BUILD=$(realpath "${1:-build}") # absolute: the paths below go into LD_PRELOAD
-SHIM=$BUILD/shim/libonionmeter.so
-TMP=$(mktemp -d /tmp/om-crbench.XXXXXX)
-trap '"$BUILD/exporter/onionmeter-exporter" --remove --segment "$TMP/seg" 2>/dev/null; rm -rf "$TMP"' EXIT
+. "$PWD/bench/lib.sh"
+bench_cg_setup "${1:-build}" crbench
 cat >"$TMP/cr.c" <<'C'
 #define _GNU_SOURCE
 #include <linux/close_range.h>

@@ -1,4 +1,5 @@
-# Shared by the bench/*.sh scripts (sourced): ports and a dial sink.
+# Shared by the bench/*.sh scripts (sourced): ports, a dial sink, and a
+# callgrind run's set-up.
 PY=/usr/bin/python3
 
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -16,6 +17,17 @@ while True:
     c, _ = s.accept(); c.close()' "$SINK" &
 	PIDS="$PIDS $!"
 	wait_port "$SINK"
+}
+
+# A callgrind benchmark's set-up: BUILD (absolute: it goes into
+# LD_PRELOAD) and SHIM from the build directory, and TMP, a directory
+# removed at exit with the segment a run under the shim left in it.
+bench_cg_setup() { # BUILD_DIR NAME
+	command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; exit 2; }
+	BUILD=$(realpath "$1")
+	SHIM=$BUILD/shim/libonionmeter.so
+	TMP=$(mktemp -d "/tmp/om-$2.XXXXXX")
+	trap '"$BUILD/exporter/onionmeter-exporter" --remove --segment "$TMP/seg" 2>/dev/null; rm -rf "$TMP"' EXIT
 }
 
 # Where a benchmark keeps its segments: /dev/shm (tmpfs, where the default

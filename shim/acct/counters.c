@@ -1,5 +1,6 @@
 #include "acct/counters.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -35,20 +36,14 @@ static void key_once(void)
 	pthread_once(&once, make_key);
 }
 
-struct om_tblock *om_blk_acquire(void)
+/* This thread's first count: a block of its own, or the shared one. */
+static struct om_tblock *blk_take(void)
 {
-	struct om_slot *me;
+	struct om_slot *me = om_proc.me;
 	struct om_tblock *b;
 	uint64_t token;
 	uint32_t i, hwm;
 
-	if (!om_ready())
-		return 0;
-	if (om_tls_blk)
-		return om_tls_blk;
-	if (tls_shared_blk)
-		return tls_shared_blk; /* checked once: no private block is freed for us */
-	me = om_proc.me;
 	key_once();
 	token = om_thread_token();
 	for (i = 0; i + 1 < OM_TBLOCKS; i++) {
@@ -77,6 +72,25 @@ mark:
 	       !__atomic_compare_exchange_n(&me->head.tblocks_hwm, &hwm, i + 1, 1,
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
+	return b;
+}
+
+/* Keeps errno (pthread_setspecific may allocate): the counting paths
+ * that reach it, a close's among them, do not save it. */
+struct om_tblock *om_blk_acquire(void)
+{
+	struct om_tblock *b;
+	int err;
+
+	if (!om_ready())
+		return 0;
+	if (om_tls_blk)
+		return om_tls_blk;
+	if (tls_shared_blk)
+		return tls_shared_blk; /* checked once: no private block is freed for us */
+	err = errno;
+	b = blk_take();
+	errno = err;
 	return b;
 }
 

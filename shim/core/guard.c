@@ -119,9 +119,12 @@ void om_guard_install(void *map, size_t size)
 /* Each thread, before it first touches the segment (om_ready): a thread
  * started while SIGBUS was blocked for real (before the guard was on, as
  * a sigwait daemon blocks everything first) inherits that mask. */
+/* Keeps errno, as om_ready() does on every path: the next
+ * pthread_sigmask may be another preload's. */
 void om_guard_thread(void)
 {
 	sigset_t cur;
+	int err = errno;
 
 	if (OM_REAL(pthread_sigmask)(SIG_BLOCK, 0, &cur) == 0 && sigismember(&cur, SIGBUS)) {
 		sigset_t bus;
@@ -132,6 +135,7 @@ void om_guard_thread(void)
 		OM_REAL(pthread_sigmask)(SIG_UNBLOCK, &bus, 0);
 	}
 	om_thread_mode = OM_THR_GUARDED;
+	errno = err;
 }
 
 int om_guard_action(const struct sigaction *act, struct sigaction *old)

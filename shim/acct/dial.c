@@ -292,7 +292,8 @@ void om_dial_exit(struct om_fd *e)
 /* Everything this entry held ends: an open dial is aborted, an open
  * connection closed.  Called with the lock held (or reentrant).  Every
  * close of a dialed socket runs end_up, finish and decide: flattened, the
- * five call levels (a fifth of the close) are gone. */
+ * five call levels are gone (53 instructions of a connect/accept/close
+ * cycle's 1,266, measured when it was done). */
 __attribute__((flatten)) void om_dial_close(struct om_fd *e)
 {
 	om_out_t o = om_out_begin();
